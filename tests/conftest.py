@@ -1,0 +1,26 @@
+"""Shared pytest fixtures.  Dovecot-backed fixtures come first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from dovecot_server import DovecotServer, dovecot_binary
+
+
+def require_dovecot() -> None:
+    """Skip (or fail on CI) when the ``dovecot`` binary is missing."""
+    if dovecot_binary() is None:
+        message = "dovecot not installed: apt-get install dovecot-imapd"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[DovecotServer]:
+    """A fresh, started Dovecot per test (default settings), removed after."""
+    require_dovecot()
+    with DovecotServer() as server:
+        yield server

@@ -1,0 +1,65 @@
+"""Builds small, realistic mails for tests that need one particular variation (fixtures/ holds the full corpus)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+OUTLOOK_PASS = (
+    "spf=pass (sender IP is 66.220.144.1) smtp.mailfrom={domain}; dkim=pass (signature was verified) "
+    "header.d={domain};dmarc=pass action=none header.from={domain};compauth=pass reason=100"
+)
+GMAIL_FAIL = (
+    "mx.google.com; dkim=fail header.i=@{domain} header.s=s1; spf=fail smtp.mailfrom={domain}; "
+    "dmarc=fail header.from={domain}"
+)
+
+DE_CONFIRMATION = (
+    "Hallo {user},\n\nWir erkennen deinen Einspruch an. Das bedeutet, dass wir deine öffentlichen Informationen "
+    "aus Meta-Produkten nicht für die zukünftige Entwicklung und Verbesserung generativer KI-Modelle für KI bei "
+    "Meta verwenden werden. Wir werden deinem Widerspruch auch für alle anderen Konten nachkommen, die du derselben "
+    "Kontenübersicht hinzugefügt hast.\n\nDiese Nachricht wurde an {to} gesendet und ist für {user} bestimmt.\n"
+)
+EN_CONFIRMATION = (
+    "Hi {user},\n\nWe will honour your objection for your public information, such as public posts and comments. "
+    "This means that we won't use your public information from Facebook and Instagram for future development and "
+    "improvement of generative AI models for our AI at Meta features and experiences. We will also honour your "
+    "objection for any other accounts that you've added to the same Accounts Centre as this account.\n\n"
+    "This message was sent to {to} and intended for {user}.\n"
+)
+DE_ANNOUNCEMENT = (
+    "Hallo {user},\n\nwir möchten dich informieren, wie wir deine Informationen im Zuge der Verbesserung von KI bei "
+    "Meta verwenden. Du hast das Recht, Widerspruch einzulegen. Wenn du bereits widersprochen hast, brauchst du "
+    "keinen weiteren Antrag zu stellen.\n\nDiese Nachricht wurde an {to} gesendet und ist für {user} bestimmt.\n"
+)
+NOTIFICATION = "Hallo {user},\n\ndu hast 3 neue Benachrichtigungen.\n\nDiese Nachricht ist für {user} bestimmt.\n"
+
+
+def mail(
+    body: str,
+    *,
+    user: str = "lord.canterville",
+    sender: str = "Instagram <no-reply@mail.instagram.com>",
+    to: str = "lord.canterville@outlook.de",
+    subject: str = "Deine Anfrage",
+    auth: str | None = OUTLOOK_PASS,
+    sent: datetime = datetime(2025, 5, 20, 8, 0, tzinfo=UTC),
+    message_id: str | None = None,
+    html: bool = False,
+) -> bytes:
+    message = EmailMessage()
+    domain = sender.rpartition("@")[2].rstrip(">")
+    if auth:
+        message["Authentication-Results"] = auth.format(domain=domain)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(sent)
+    message["Message-ID"] = message_id or make_msgid(domain=domain)
+    text = body.format(user=user, to=to)
+    message.set_content(text)
+    if html:
+        message.add_alternative("<html><body><p>" + text.replace("\n", "<br>") + "</p></body></html>", subtype="html")
+    return message.as_bytes(policy=SMTP)

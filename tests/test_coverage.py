@@ -1,0 +1,82 @@
+"""The verdict over groups: exact account matching, statuses, unassigned mails, de-duplication, exit codes."""
+
+from datetime import UTC, datetime
+
+from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, GMAIL_FAIL, mail
+
+from verifier.classify import classify
+from verifier.config import Account, Group
+from verifier.coverage import Found, build_report
+from verifier.mailtext import parse_mail
+from verifier.report import GroupStatus
+
+GROUPS = [
+    Group(
+        name="Privat",
+        accounts=[
+            Account(platform="instagram", username="lord.canterville"),
+            Account(platform="facebook", username="lord.canterville.5", name="Lord Canterville"),
+        ],
+    ),
+    Group(name="Verein", accounts=[Account(platform="instagram", username="lord")]),
+]
+
+
+def found(raw: bytes, folder: str = "INBOX") -> Found:
+    return Found(classify(parse_mail(raw)), folder, f"test:{folder}")
+
+
+def report(*items: Found, strict: bool = False):
+    return build_report(items, GROUPS, source="test", checked_at=datetime.now(UTC), strict=strict)
+
+
+def test_confirmation_covers_its_group_and_not_a_username_prefix():
+    result = report(found(mail(DE_CONFIRMATION)))
+    assert result.groups[0].status is GroupStatus.CONFIRMED
+    assert result.groups[1].status is GroupStatus.MISSING  # "lord" must not match "lord.canterville"
+    assert result.groups[1].form_url.startswith("https://help.instagram.com/contact/")
+    assert result.exit_code == 1
+
+
+def test_nothing_found_is_missing_for_every_group():
+    result = report()
+    assert [g.status for g in result.groups] == [GroupStatus.MISSING, GroupStatus.MISSING]
+
+
+def test_unverified_confirmation_needs_action_only_when_strict():
+    only = [Group(name="Privat", accounts=GROUPS[0].accounts)]
+    item = found(mail(DE_CONFIRMATION, auth=None))
+    lenient = build_report([item], only, source="t", checked_at=datetime.now(UTC))
+    strict = build_report([item], only, source="t", checked_at=datetime.now(UTC), strict=True)
+    assert lenient.groups[0].status is GroupStatus.UNVERIFIED
+    assert (lenient.exit_code, strict.exit_code) == (0, 1)
+
+
+def test_suspicious_mail_never_covers_and_is_a_warning():
+    result = report(found(mail(DE_CONFIRMATION, auth=GMAIL_FAIL)))
+    assert result.groups[0].status is GroupStatus.MISSING
+    assert len(result.warnings) == 1
+
+
+def test_confirmation_for_an_unknown_account_is_unassigned():
+    result = report(found(mail(EN_CONFIRMATION, user="someone.else")))
+    assert [g.status for g in result.groups] == [GroupStatus.MISSING, GroupStatus.MISSING]
+    assert result.unassigned[0].accounts_named == ["someone.else"]
+
+
+def test_facebook_first_name_greeting_matches_only_when_unambiguous():
+    fb = mail("Hallo Lord,\n\nWir erkennen deinen Einspruch an.\n", sender="Facebook <security@facebookmail.com>")
+    assert report(found(fb)).groups[0].status is GroupStatus.CONFIRMED
+    twins = [
+        *GROUPS,
+        Group(name="Zwilling", accounts=[Account(platform="facebook", username="lord.other", name="Lord Other")]),
+    ]
+    result = build_report([found(fb)], twins, source="t", checked_at=datetime.now(UTC))
+    assert all(g.status is GroupStatus.MISSING for g in result.groups)
+    assert len(result.unassigned) == 1
+
+
+def test_same_message_id_in_two_folders_counts_once():
+    raw = mail(DE_CONFIRMATION, message_id="<one@mail.instagram.com>")
+    result = report(found(raw, "INBOX"), found(raw, "Archive"))
+    assert len(result.groups[0].evidence) == 1

@@ -1,0 +1,85 @@
+"""Loads the data the classifier works from: Meta's domains and forms, and one phrase catalogue per language."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from verifier.mailtext import normalise
+
+KINDS_WITH_PHRASES = ("confirmation", "receipt", "code", "rejection", "announcement")
+
+
+@dataclass(frozen=True)
+class KindPhrases:
+    strong: tuple[str, ...]
+    weak: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    kinds: dict[str, KindPhrases]
+    keywords: tuple[str, ...]
+    account_patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class MetaFacts:
+    sender_domains: tuple[str, ...]
+    search_from_terms: tuple[str, ...]
+    platform_by_domain: dict[str, str]
+    forms: dict[str, str]
+
+
+def _data(name: str) -> dict:
+    return tomllib.loads(files("verifier.data").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def meta_facts() -> MetaFacts:
+    data = _data("meta.toml")
+    return MetaFacts(
+        sender_domains=tuple(data["sender_domains"]),
+        search_from_terms=tuple(data["search_from_terms"]),
+        platform_by_domain=dict(data["platform_by_domain"]),
+        forms=dict(data["forms"]),
+    )
+
+
+@cache
+def languages() -> tuple[Language, ...]:
+    found = []
+    for entry in sorted(files("verifier.data").joinpath("phrases").iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(entry.read_text("utf-8"))
+        kinds = {
+            kind: KindPhrases(
+                strong=tuple(normalise(p) for p in spec.get("strong", [])),
+                weak=tuple(normalise(p) for p in spec.get("weak", [])),
+            )
+            for kind, spec in data.get("kinds", {}).items()
+        }
+        found.append(
+            Language(
+                code=data["language"],
+                kinds=kinds,
+                keywords=tuple(normalise(k) for k in data.get("keywords", [])),
+                account_patterns=tuple(re.compile(p) for p in data.get("accounts", {}).get("patterns", [])),
+            )
+        )
+    return tuple(found)
+
+
+def all_keywords() -> tuple[str, ...]:
+    return tuple(k for lang in languages() for k in lang.keywords)
+
+
+def text_might_matter(text: str) -> bool:
+    """Cheap pre-check on a text part: does it use any objection vocabulary of any language we know?"""
+    folded = normalise(text)
+    return any(keyword in folded for keyword in all_keywords())

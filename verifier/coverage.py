@@ -1,0 +1,140 @@
+"""Pure verdict: which configured Accounts Center groups the classified mails cover, and the exit code that follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from verifier.catalogue import meta_facts
+from verifier.classify import Classification, Kind
+from verifier.config import Account, Group
+from verifier.errors import ExitCode
+from verifier.report import NEEDS_ACTION, AccountRef, Evidence, GroupResult, GroupStatus, Report
+from verifier.trust import Trust
+
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+RELEVANT_KINDS = {Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A classified mail and where it was found."""
+
+    classification: Classification
+    folder: str
+    location: str
+    raw: bytes = b""  # kept for the evidence archive and the PDF's embedded originals
+
+
+def _first_name(account: Account) -> str | None:
+    return account.name.split()[0].casefold() if account.name and account.name.split() else None
+
+
+def match_accounts(found: Classification, groups: list[Group]) -> list[int]:
+    """Groups whose accounts the mail names: exact usernames; a Facebook first name only when unambiguous."""
+    named = {name.casefold() for name in found.accounts}
+
+    def same_platform(account: Account) -> bool:
+        return found.platform is None or account.platform == found.platform
+
+    hits = {
+        index
+        for index, group in enumerate(groups)
+        for account in group.accounts
+        if same_platform(account) and account.username.casefold() in named
+    }
+    if hits or found.platform == "instagram":
+        return sorted(hits)
+    first_names: dict[str, set[int]] = {}
+    for index, group in enumerate(groups):
+        for account in group.accounts:
+            if account.platform == "facebook" and (first := _first_name(account)):
+                first_names.setdefault(first, set()).add(index)
+    for name in named:
+        owners = first_names.get(name, set())
+        if len(owners) == 1:
+            hits |= owners
+    return sorted(hits)
+
+
+def _status(evidence: list[Evidence]) -> GroupStatus:
+    confirmations = [e for e in evidence if e.kind is Kind.CONFIRMATION]
+    if any(e.trust is Trust.VERIFIED for e in confirmations):
+        return GroupStatus.CONFIRMED
+    if confirmations:
+        return GroupStatus.UNVERIFIED
+    others = sorted((e for e in evidence if e.kind in RELEVANT_KINDS), key=lambda e: e.sent_at or _LONG_AGO)
+    if not others:
+        return GroupStatus.MISSING
+    return GroupStatus.REJECTED if others[-1].kind is Kind.REJECTION else GroupStatus.PENDING
+
+
+def form_url(group: Group) -> str:
+    forms = meta_facts().forms
+    return forms.get(group.accounts[0].platform) or next(iter(forms.values()))
+
+
+def exit_code_for(groups: Iterable[GroupResult], strict: bool) -> ExitCode:
+    needs = NEEDS_ACTION | ({GroupStatus.UNVERIFIED} if strict else set())
+    return ExitCode.ACTION_NEEDED if any(g.status in needs for g in groups) else ExitCode.OK
+
+
+def _dedupe_key(found: Found) -> str:
+    return found.classification.message_id or found.classification.sha256
+
+
+def build_report(
+    found: Iterable[Found],
+    groups: list[Group],
+    *,
+    source: str,
+    checked_at: datetime,
+    folders: list[str] | None = None,
+    skipped: list[str] | None = None,
+    strict: bool = False,
+) -> Report:
+    per_group: list[list[Evidence]] = [[] for _ in groups]
+    unassigned: list[Evidence] = []
+    warnings: list[Evidence] = []
+    seen: set[str] = set()
+    for item in sorted(found, key=lambda f: f.classification.sent_at or _LONG_AGO):
+        key = _dedupe_key(item)
+        if key in seen:  # Gmail's All Mail, or the same mail in two folders: one mail, one piece of evidence
+            continue
+        seen.add(key)
+        c = item.classification
+        evidence = Evidence.of(c, item.folder, item.location)
+        if c.trust is Trust.SUSPICIOUS:
+            # phishing about the objection, or a spoofed Meta sender; not every fan page named "Instagram"
+            if c.kind is not Kind.UNRELATED or c.meta_sender:
+                warnings.append(evidence)
+            continue
+        if c.kind not in RELEVANT_KINDS:
+            continue
+        hits = match_accounts(c, groups)
+        for index in hits:
+            per_group[index].append(evidence)
+        if not hits and c.kind is Kind.CONFIRMATION:
+            unassigned.append(evidence)
+    results = [
+        GroupResult(
+            name=group.name,
+            status=_status(evidence),
+            accounts=[AccountRef(platform=a.platform, username=a.username) for a in group.accounts],
+            evidence=evidence,
+            form_url=form_url(group),
+        )
+        for group, evidence in zip(groups, per_group, strict=True)
+    ]
+    return Report(
+        checked_at=checked_at,
+        source=source,
+        folders=folders or [],
+        groups=results,
+        unassigned=unassigned,
+        warnings=warnings,
+        skipped=skipped or [],
+        strict=strict,
+        exit_code=int(exit_code_for(results, strict)),
+    )

@@ -1,0 +1,46 @@
+"""UI text per language, from data files (verifier/data/ui/*.toml); picks German or English from the locale."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from importlib.resources import files
+
+LANGUAGES = ("de", "en")
+
+
+@cache
+def catalogue(lang: str) -> dict:
+    return tomllib.loads(files("verifier.data").joinpath("ui").joinpath(f"{lang}.toml").read_text("utf-8"))
+
+
+def default_language() -> str:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "de" if value.lower().startswith("de") else "en"
+    return "en"
+
+
+class Texts:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else "en"
+        self._data = catalogue(self.lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        node: object = self._data
+        for part in key.split("."):
+            node = node[part] if isinstance(node, dict) and part in node else None
+        if not isinstance(node, str):
+            node = catalogue("en")
+            for part in key.split("."):
+                node = node[part]
+        return node.format(**values)
+
+    def date(self, value: object) -> str:
+        from datetime import datetime
+
+        if not isinstance(value, datetime):
+            return "?"
+        return value.strftime("%d.%m.%Y" if self.lang == "de" else "%Y-%m-%d")

@@ -1,0 +1,162 @@
+"""Raw RFC 822 bytes → the readable parts of a mail (headers, plain text), robust against broken MIME and charsets."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+MAX_HTML_CHARS = 2_000_000  # html.parser is linear but slow; past this we read the start and say so
+MAX_TEXT_CHARS = 400_000
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_SPACE = re.compile(r"\s+")
+
+log = logging.getLogger(__name__)
+
+
+def normalise(text: str) -> str:
+    """The form every phrase is matched in: NFKC, case-folded, invisible characters gone, one space between words."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_QUOTES)
+    return _SPACE.sub(" ", text.casefold()).strip()
+
+
+@dataclass
+class ParsedMail:
+    sha256: str
+    size: int
+    subject: str = ""
+    from_name: str = ""
+    from_addr: str = ""
+    to: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None
+    message_id: str = ""
+    text: str = ""  # plain text of all readable text parts, HTML converted; not normalised
+    auth_results: list[str] = field(default_factory=list)  # Authentication-Results, topmost first
+    arc_auth_results: list[str] = field(default_factory=list)
+    has_attached_message: bool = False
+    problems: list[str] = field(default_factory=list)  # what could not be read, for the reasons shown to the user
+
+    @property
+    def from_domain(self) -> str:
+        return self.from_addr.rpartition("@")[2].lower().rstrip(".")
+
+    @property
+    def normalised_text(self) -> str:
+        return normalise(self.text)
+
+
+def _header_text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError):
+        return str(value)
+
+
+def html_to_text(html: str) -> str:
+    from bs4 import BeautifulSoup  # imported here: keeps start-up fast for --help
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["style", "script", "head", "title"]):
+        tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    return soup.get_text(" ")
+
+
+def _decode_part(part: Message, problems: list[str]) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as err:
+        problems.append(f"part {part.get_content_type()} not decodable ({type(err).__name__})")
+        return ""
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        problems.append(f"unknown charset {charset!r}, read as UTF-8")
+        return payload.decode("utf-8", errors="replace")
+
+
+def _join_text(plain: list[str], html: list[str], read_html: bool, problems: list[str]) -> str:
+    pieces = list(plain)
+    # HTML is read when it is all there is, or when a forwarded mail may hide the original's text only there.
+    if html and (read_html or not "".join(plain).strip()):
+        for document in html:
+            if len(document) > MAX_HTML_CHARS:
+                problems.append(f"HTML part of {len(document) // 1000} kB read only up to {MAX_HTML_CHARS // 1000} kB")
+                document = document[:MAX_HTML_CHARS]
+            pieces.append(html_to_text(document))
+    text = "\n".join(pieces)
+    if len(text) > MAX_TEXT_CHARS:
+        problems.append(f"text of {len(text) // 1000} kB read only up to {MAX_TEXT_CHARS // 1000} kB")
+        text = text[:MAX_TEXT_CHARS]
+    return text
+
+
+def _stdlib_parts(message: Message, problems: list[str]) -> tuple[list[str], list[str]]:
+    """Fallback when mail-parser gives up on a mail: walk the parts ourselves."""
+    plain: list[str] = []
+    html: list[str] = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/plain":
+            plain.append(_decode_part(part, problems))
+        elif ctype == "text/html":
+            html.append(_decode_part(part, problems))
+    return plain, html
+
+
+def parse_mail(raw: bytes) -> ParsedMail:
+    """Never raises: what cannot be read is listed in ``problems``."""
+    import mailparser  # heavy import, only when a mail is actually read
+
+    parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+        message: Message = mail.message
+        plain, html = list(mail.text_plain), list(mail.text_html)
+        parsed.problems.extend(sorted(mail.defects_categories))
+    except Exception as err:
+        log.debug("mail-parser failed (%s); reading with the standard library", type(err).__name__)
+        try:
+            message = message_from_bytes(raw, policy=compat32)
+        except Exception as inner:
+            parsed.problems.append(f"not a readable mail ({type(inner).__name__})")
+            return parsed
+        plain, html = _stdlib_parts(message, parsed.problems)
+    parsed.subject = _SPACE.sub(" ", _header_text(message.get("Subject"))).strip()
+    name, addr = parseaddr(_header_text(message.get("From")))
+    parsed.from_name, parsed.from_addr = name.strip(), addr.strip().lower()
+    parsed.to = [a.lower() for _, a in getaddresses([_header_text(v) for v in message.get_all("To", [])]) if a]
+    parsed.message_id = str(message.get("Message-ID", "")).strip()
+    try:
+        sent = parsedate_to_datetime(str(message.get("Date", "")))
+        parsed.sent_at = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError):
+        parsed.problems.append("no readable Date header")
+    parsed.auth_results = [str(v) for v in message.get_all("Authentication-Results", [])]
+    parsed.arc_auth_results = [str(v) for v in message.get_all("ARC-Authentication-Results", [])]
+    try:
+        parsed.has_attached_message = any(p.get_content_type() == "message/rfc822" for p in message.walk())
+        if not plain and not html and not message.is_multipart():
+            plain = [_decode_part(message, parsed.problems)]
+        parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
+    except Exception as err:
+        parsed.problems.append(f"body not readable ({type(err).__name__})")
+    return parsed

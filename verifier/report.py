@@ -1,0 +1,82 @@
+"""The one Report model every renderer (terminal, JSON, Markdown, PDF) draws from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from verifier.classify import Classification, Kind
+from verifier.trust import Trust
+
+
+class GroupStatus(StrEnum):
+    CONFIRMED = "confirmed"  # a verified confirmation names one of the group's accounts
+    UNVERIFIED = "unverified"  # a confirmation was found, but its origin could not be checked
+    PENDING = "pending"  # Meta acknowledged or asked for a code; no confirmation yet
+    REJECTED = "rejected"  # Meta declined or asked for more information
+    MISSING = "missing"  # nothing found: this Accounts Center needs its own form
+
+
+NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING}
+
+
+class AccountRef(BaseModel):
+    platform: str
+    username: str
+
+
+class Evidence(BaseModel):
+    message_id: str
+    folder: str
+    sent_at: datetime | None
+    sender: str
+    subject: str
+    kind: Kind
+    trust: Trust
+    forwarded: bool = False
+    language: str | None = None
+    accounts_named: list[str] = []
+    reasons: list[str] = []
+    location: str = ""
+    sha256: str = ""
+
+    @classmethod
+    def of(cls, found: Classification, folder: str, location: str) -> Evidence:
+        return cls(
+            message_id=found.message_id,
+            folder=folder,
+            sent_at=found.sent_at,
+            sender=found.sender,
+            subject=found.subject,
+            kind=found.kind,
+            trust=found.trust,
+            forwarded=found.forwarded,
+            language=found.language,
+            accounts_named=found.accounts,
+            reasons=found.reasons,
+            location=location,
+            sha256=found.sha256,
+        )
+
+
+class GroupResult(BaseModel):
+    name: str
+    status: GroupStatus
+    accounts: list[AccountRef]
+    evidence: list[Evidence] = []
+    form_url: str
+
+
+class Report(BaseModel):
+    checked_at: datetime
+    source: str
+    folders: list[str] = []
+    groups: list[GroupResult]
+    unassigned: list[Evidence] = []  # objection mails naming no configured account
+    warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
+    skipped: list[str] = []  # mails that could not be read, with the reason
+    stats: dict[str, int] = Field(default_factory=dict)
+    strict: bool = False
+    exit_code: int = 0

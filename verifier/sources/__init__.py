@@ -1,0 +1,47 @@
+"""The one mailbox seam: every backend yields raw RFC 822 bytes and where it found them; nothing above knows IMAP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RawMail:
+    raw: bytes
+    folder: str  # as the user would name it: "INBOX", "Junk", or a file's parent folder
+    location: str  # "imap:Junk;UIDVALIDITY=7;UID=42", "maildir:/path/cur/123:2,S", "eml:/path/a.eml"
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What the layer above wants: backends may narrow cheaply with it but must never drop a mail it would keep."""
+
+    sender_terms: tuple[str, ...]  # ASCII substrings of the From header (domains, display names)
+    since: date
+    # Given a text part (decoded, maybe truncated), may this mail be about the objection? Used by backends that can
+    # look at a part before downloading a whole message (IMAP); local backends read the whole mail anyway.
+    text_might_matter: Callable[[str], bool] = field(default=lambda _text: True)
+
+    def sender_matches(self, from_header: str) -> bool:
+        folded = from_header.casefold()
+        return any(term.casefold() in folded for term in self.sender_terms)
+
+
+@dataclass
+class ScanStats:
+    folders: list[str] = field(default_factory=list)
+    candidates: int = 0  # mails that passed the sender/date filter
+    downloaded: int = 0  # mails fetched whole
+    skipped: list[str] = field(default_factory=list)  # "where: why" for mails we could not read
+
+
+class MailSource(Protocol):
+    description: str  # for reports: "lord@outlook.de at outlook.office365.com" or "maildir:/path"
+    stats: ScanStats
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,263 @@
+"""IMAP backend, read-only by construction: EXAMINE, UID SEARCH with ASCII criteria, FETCH with BODY.PEEK only."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from verifier.config import ImapSettings
+from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.sources import Criteria, RawMail, ScanStats
+from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
+
+log = logging.getLogger(__name__)
+
+JUNK_NAMES = (
+    "junk",
+    "junk email",
+    "junk e-mail",
+    "junk-e-mail",
+    "spam",
+    "spamverdacht",
+    "[gmail]/spam",
+    "bulk mail",
+    "unerwünscht",
+    "inbox/junk",
+    "inbox.junk",
+    "inbox/spam",
+    "inbox.spam",
+)
+SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
+CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
+HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
+MAX_MAIL_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+    why: str  # "inbox", "\\Junk", "name", "configured"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server_text(err: Exception) -> str:
+    text = str(err)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return text.strip() or type(err).__name__
+
+
+class ImapSource:
+    def __init__(self, settings: ImapSettings, password: Callable[[], str]) -> None:
+        if not settings.host or not settings.username:
+            raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
+        self.settings = settings
+        self._password = password
+        self.description = f"{settings.username} at {settings.host}"
+        self.stats = ScanStats()
+        self._client = None
+
+    # -- connection -------------------------------------------------------------------------------------------------
+    def _tls_mode(self) -> str:
+        mode = self.settings.tls
+        if mode == "auto":
+            mode = "implicit" if self.settings.port == 993 else "starttls"
+        if mode == "none" and not _is_loopback(self.settings.host or ""):
+            raise ConfigError('imap.tls = "none" is only allowed for a server on this machine (127.0.0.1).')
+        return mode
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file:
+            try:
+                context.load_verify_locations(cafile=self.settings.ca_file)
+            except (OSError, ssl.SSLError) as err:
+                ca_file = self.settings.ca_file
+                raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
+        return context
+
+    def connect(self) -> None:
+        import imapclient
+        from imapclient.exceptions import LoginError
+
+        host, port = self.settings.host or "", self.settings.port
+        mode = self._tls_mode()
+        timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
+        try:
+            client = imapclient.IMAPClient(
+                host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
+            )
+            if mode == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise MailboxError(
+                        f"{host}:{port} does not offer STARTTLS, so the password would travel unencrypted; refused. "
+                        "Use port 993 (implicit TLS) or ask your provider."
+                    )
+                client.starttls(self._ssl_context())
+            try:
+                client.login(self.settings.username, self._password())
+            except LoginError as err:
+                raise AuthError(
+                    f"{host} refused the login for {self.settings.username}: {_server_text(err)}. "
+                    "Check the user name and password (some providers need an app password or IMAP switched on)."
+                ) from None
+            # A real command after login: some servers accept the login and fail on first use.
+            client.capabilities()
+        except (AuthError, MailboxError, ConfigError):
+            raise
+        except Exception as err:
+            raise self._mailbox_error(err) from None
+        self._client = client
+
+    def _mailbox_error(self, err: BaseException) -> MailboxError:
+        host, port = self.settings.host, self.settings.port
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return MailboxError(
+                f"The TLS certificate of {host} could not be verified ({err.verify_message}). "
+                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect."
+            )
+        if isinstance(err, socket.gaierror):
+            return MailboxError(f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.")
+        if isinstance(err, ConnectionRefusedError):
+            return MailboxError(f"{host}:{port} refused the connection. Check imap.host and imap.port.")
+        if isinstance(err, TimeoutError | socket.timeout):
+            return MailboxError(
+                f"{host}:{port} did not answer within {self.settings.timeout:.0f} s. Try again later; "
+                "nothing was concluded from this incomplete scan."
+            )
+        if isinstance(err, ssl.SSLError):
+            return MailboxError(f"TLS with {host}:{port} failed ({err.reason or err}). Check imap.port and imap.tls.")
+        if isinstance(err, OSError):
+            return MailboxError(f"Connection to {host}:{port} failed ({err.strerror or err}). Try again later.")
+        return MailboxError(
+            f"{host} answered in a way we do not understand ({type(err).__name__}: {_server_text(err)[:160]}). "
+            "Try again later; nothing was concluded from this incomplete scan."
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.logout()
+            except Exception:
+                log.debug("logout failed; connection dropped")
+            self._client = None
+
+    # -- folders ----------------------------------------------------------------------------------------------------
+    def folders(self) -> list[Folder]:
+        listed = self._client.list_folders()
+        selectable = {name: flags for flags, _delim, name in listed if b"\\Noselect" not in flags}
+        if self.settings.folders:
+            unknown = [name for name in self.settings.folders if name not in selectable]
+            if unknown:
+                raise ConfigError(
+                    f"imap.folders: {', '.join(unknown)} not on the server. It has: {', '.join(sorted(selectable))}"
+                )
+            return [Folder(name, "configured") for name in self.settings.folders]
+        chosen = [Folder(name, "inbox") for name in selectable if name.upper() == "INBOX"]
+        for name, flags in selectable.items():
+            for flag in SPECIAL_FLAGS:
+                if flag in flags and name.upper() != "INBOX":
+                    chosen.append(Folder(name, flag.decode()))
+        if not any(folder.why == "\\Junk" for folder in chosen):
+            chosen += [Folder(name, "name") for name in selectable if name.casefold() in JUNK_NAMES]
+        return chosen
+
+    # -- the scan ---------------------------------------------------------------------------------------------------
+    def _search_criteria(self, criteria: Criteria) -> list[object]:
+        terms = [t for t in criteria.sender_terms if t.isascii()]  # no CHARSET: Exchange rejects SEARCH CHARSET UTF-8
+        query: list[object] = []
+        for index, term in enumerate(terms):
+            if index < len(terms) - 1:
+                query.append("OR")
+            query += ["FROM", term]
+        return [*query, "SINCE", criteria.since]
+
+    def _fetch(self, uids: list[int], items: list[str]) -> dict[int, dict[bytes, object]]:
+        result: dict[int, dict[bytes, object]] = {}
+        for start in range(0, len(uids), CHUNK):
+            result.update(self._client.fetch(uids[start : start + CHUNK], items))
+        return result
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        if self._client is None:
+            self.connect()
+        try:
+            yield from self._scan(criteria)
+        except (ConfigError, MailboxError):
+            raise
+        except Exception as err:
+            raise self._mailbox_error(err) from None
+
+    def _scan(self, criteria: Criteria) -> Iterator[RawMail]:
+        seen_ids: set[str] = set()
+        for folder in self.folders():
+            self.stats.folders.append(folder.name)
+            status = self._client.select_folder(folder.name, readonly=True)  # EXAMINE
+            validity = status.get(b"UIDVALIDITY", 0)
+            uids = sorted(self._client.search(self._search_criteria(criteria)))
+            self.stats.candidates += len(uids)
+            log.debug("%s: %d candidate(s) from Meta senders", folder.name, len(uids))
+            if not uids:
+                continue
+            wanted = self._worth_downloading(uids, criteria, seen_ids, folder.name)
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                for uid, data in sorted(self._client.fetch(chunk, ["BODY.PEEK[]"]).items()):
+                    raw = data.get(b"BODY[]")
+                    if not isinstance(raw, bytes):
+                        self.stats.skipped.append(f"{folder.name} UID {uid}: the server sent no body")
+                        continue
+                    self.stats.downloaded += 1
+                    where = f"imap:{folder.name};UIDVALIDITY={validity};UID={uid}"
+                    yield RawMail(raw=raw, folder=folder.name, location=where)
+
+    def _worth_downloading(self, uids: list[int], criteria: Criteria, seen_ids: set[str], folder: str) -> list[int]:
+        """Headers and structure first, then the text part; the whole mail only if it may concern the objection."""
+        heads = self._fetch(uids, [HEADER_ITEM, "BODYSTRUCTURE", "RFC822.SIZE"])
+        by_part: dict[TextPart, list[int]] = {}
+        wanted: list[int] = []
+        for uid in uids:
+            data = heads.get(uid, {})
+            message_id = _message_id(data)
+            if message_id and message_id in seen_ids:
+                continue  # the same mail in another folder (Gmail's All Mail)
+            if message_id:
+                seen_ids.add(message_id)
+            size = data.get(b"RFC822.SIZE", 0)
+            if isinstance(size, int) and size > MAX_MAIL_BYTES:
+                self.stats.skipped.append(f"{folder} UID {uid}: {size // 2**20} MB is too large for a mail; not read")
+                continue
+            part = pick_text_part(data.get(b"BODYSTRUCTURE"))
+            if part is None:
+                wanted.append(uid)  # no text part we can judge alone (or a forwarded mail): read it whole
+            else:
+                by_part.setdefault(part, []).append(uid)
+        for part, part_uids in by_part.items():
+            section = f"BODY[{part.section}]"
+            for uid, data in self._fetch(part_uids, [f"BODY.PEEK[{part.section}]"]).items():
+                body = data.get(section.encode())
+                text = decode_text_part(body if isinstance(body, bytes) else b"", part)
+                if criteria.text_might_matter(text):
+                    wanted.append(uid)
+        return sorted(wanted)
+
+
+def _message_id(data: dict[bytes, object]) -> str:
+    for key, value in data.items():
+        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+            for line in value.decode("ascii", "replace").splitlines():
+                if line.lower().startswith("message-id:"):
+                    return line.split(":", 1)[1].strip()
+    return ""

@@ -1,0 +1,135 @@
+"""Local mail sources: a Maildir (with Maildir++ subfolders), an mbox file, a folder of .eml files, or one .eml."""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterator
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from verifier.errors import SourceError
+from verifier.sources import Criteria, RawMail, ScanStats
+
+MAX_LOCAL_MAIL_BYTES = 64 * 1024 * 1024  # a bigger file is not a mail we could judge; skip it with a reason
+
+
+def header_filter(raw: bytes, criteria: Criteria) -> bool:
+    """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
+    from_header = str(headers.get("From", ""))
+    if not criteria.sender_matches(from_header):
+        return False
+    try:
+        sent = parsedate_to_datetime(str(headers.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return True  # an unreadable date never hides a mail
+    return sent.date() >= criteria.since
+
+
+class _LocalSource:
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.stats = ScanStats()
+
+    def _read(self, path: Path) -> bytes | None:
+        try:
+            size = path.stat().st_size
+            if size > MAX_LOCAL_MAIL_BYTES:
+                self.stats.skipped.append(f"{path}: {size // 2**20} MB is too large for a mail; not read")
+                return None
+            return path.read_bytes()
+        except OSError as err:
+            self.stats.skipped.append(f"{path}: cannot read ({err.strerror})")
+            return None
+
+    def _offer(self, raw: bytes, folder: str, location: str, criteria: Criteria) -> RawMail | None:
+        if not header_filter(raw, criteria):
+            return None
+        self.stats.candidates += 1
+        self.stats.downloaded += 1
+        return RawMail(raw=raw, folder=folder, location=location)
+
+    def close(self) -> None:
+        pass
+
+
+class MaildirSource(_LocalSource):
+    def __init__(self, path: Path) -> None:
+        if not (path / "cur").is_dir() and not (path / "new").is_dir():
+            raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
+        super().__init__(f"maildir:{path}")
+        self.path = path
+
+    def _folders(self) -> list[tuple[str, Path]]:
+        folders = [("INBOX", self.path)]
+        for child in sorted(self.path.iterdir()):
+            if child.name.startswith(".") and child.is_dir() and (child / "cur").is_dir():
+                folders.append((child.name[1:].replace(".", "/"), child))
+        return folders
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        for name, folder in self._folders():
+            self.stats.folders.append(name)
+            for sub in ("new", "cur"):
+                directory = folder / sub
+                if not directory.is_dir():
+                    continue
+                for file in sorted(directory.iterdir()):
+                    if file.name.startswith(".") or not file.is_file():
+                        continue
+                    raw = self._read(file)
+                    if raw is not None and (mail := self._offer(raw, name, f"maildir:{file}", criteria)):
+                        yield mail
+
+
+class EmlSource(_LocalSource):
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"eml:{path}")
+        self.path = path
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
+        for file in files:
+            if file.parent.name not in self.stats.folders:
+                self.stats.folders.append(file.parent.name)
+            raw = self._read(file)
+            if raw is not None and (mail := self._offer(raw, file.parent.name, f"eml:{file}", criteria)):
+                yield mail
+
+
+class MboxSource(_LocalSource):
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise SourceError(f"{path} is not an mbox file.")
+        super().__init__(f"mbox:{path}")
+        self.path = path
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.stats.folders.append(self.path.name)
+        box = mailbox.mbox(self.path, create=False)
+        try:
+            for index, key in enumerate(box.iterkeys()):
+                raw = box.get_bytes(key)
+                if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{index + 1}", criteria):
+                    yield mail
+        finally:
+            box.close()
+
+
+def open_local(spec: str) -> _LocalSource:
+    """``maildir:PATH``, ``mbox:PATH``, or a bare PATH (a folder of .eml files, one .eml, or a Maildir)."""
+    kind, _, rest = spec.partition(":")
+    if kind in ("maildir", "mbox", "eml") and rest:
+        path = Path(rest).expanduser()
+    else:
+        kind, path = "", Path(spec).expanduser()
+    if not path.exists():
+        raise SourceError(f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH or a folder of .eml files.")
+    if kind == "maildir" or (not kind and path.is_dir() and (path / "cur").is_dir()):
+        return MaildirSource(path)
+    if kind == "mbox":
+        return MboxSource(path)
+    return EmlSource(path)
