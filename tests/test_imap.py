@@ -174,3 +174,13 @@ def test_local_sources_give_the_same_verdict_as_imap(filled: DovecotServer, tmp_
     assert statuses(document) == statuses(over_imap) == EXPECTED
     assert code == over_imap["exit_code"]
     assert len(document["warnings"]) == len(over_imap["warnings"])
+
+
+def test_debug_output_never_contains_the_password(filled: DovecotServer, tmp_path: Path):
+    result = run("--debug", "--config", str(imap_config(tmp_path, filled)), "check", env=PASSWORD_ENV)
+    assert result.exit_code == 1
+    assert "UID SEARCH" in result.stderr  # the debug log is really there
+    assert filled.password not in result.output and "horse battery" not in result.output
+    wrong = {"VERIFY_OBJECTION_IMAP__PASSWORD": "Xq9-wrong-secret-Zt"}
+    failed = run("--debug", "--config", str(imap_config(tmp_path, filled)), "check", env=wrong)
+    assert failed.exit_code == 3 and "Xq9-wrong-secret-Zt" not in failed.output

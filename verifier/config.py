@@ -62,12 +62,20 @@ class ImapSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, le=600)
 
 
+class ArchiveSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Where the evidence archive (SQLite) lives; empty = the user data dir (~/.local/share/verify-objection on Linux).
+    path: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
     )
 
     imap: ImapSettings = ImapSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     groups: list[Group] = []
 
     @classmethod
