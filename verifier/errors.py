@@ -36,3 +36,8 @@ class MailboxError(VerifierError):
     """Network, TLS or protocol failure: the scan is incomplete, so no verdict may be drawn."""
 
     exit_code = ExitCode.MAILBOX
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        # False where trying again cannot help (certificate, DNS, a server without STARTTLS, a timeout)
+        self.transient = transient

@@ -16,6 +16,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 MAX_HTML_CHARS = 2_000_000  # html.parser is linear but slow; past this we read the start and say so
 MAX_TEXT_CHARS = 400_000
+MAX_MULTIPARTS = 64  # real mail has a handful; beyond this the MIME tree is not walked at all
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
@@ -124,9 +125,33 @@ def _stdlib_parts(message: Message, problems: list[str]) -> tuple[list[str], lis
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Never raises: what cannot be read is listed in ``problems``."""
+    parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
+    multiparts = raw.lower().count(b"multipart/")
+    if multiparts > MAX_MULTIPARTS:
+        # Deep nesting makes the stdlib parser quadratic and then recursive (3,000 levels: 20 s and RecursionError).
+        # No real mail nests like that; read the headers properly and the rest as plain text.
+        head, _, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+        message = message_from_bytes(head + b"\r\n\r\n", policy=compat32)
+        plain, html = [body[:MAX_TEXT_CHARS].decode("utf-8", errors="replace")], []
+        parsed.problems.append(f"{multiparts} nested MIME parts: structure not read, body read as plain text")
+    else:
+        message, plain, html = _parse_structure(raw, parsed)
+        if message is None:
+            return parsed
+    _fill_headers(parsed, message)
+    try:
+        parsed.has_attached_message = any(p.get_content_type() == "message/rfc822" for p in message.walk())
+        if not plain and not html and not message.is_multipart():
+            plain = [_decode_part(message, parsed.problems)]
+        parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
+    except Exception as err:  # e.g. pathological nesting; report what we have
+        parsed.problems.append(f"body not readable ({type(err).__name__})")
+    return parsed
+
+
+def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, list[str], list[str]]:
     import mailparser  # heavy import, only when a mail is actually read
 
-    parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
     try:
         mail = mailparser.parse_from_bytes(raw)
         message: Message = mail.message
@@ -138,8 +163,12 @@ def parse_mail(raw: bytes) -> ParsedMail:
             message = message_from_bytes(raw, policy=compat32)
         except Exception as inner:
             parsed.problems.append(f"not a readable mail ({type(inner).__name__})")
-            return parsed
+            return None, [], []
         plain, html = _stdlib_parts(message, parsed.problems)
+    return message, plain, html
+
+
+def _fill_headers(parsed: ParsedMail, message: Message) -> None:
     parsed.subject = _SPACE.sub(" ", _header_text(message.get("Subject"))).strip()
     name, addr = parseaddr(_header_text(message.get("From")))
     parsed.from_name, parsed.from_addr = name.strip(), addr.strip().lower()
@@ -152,11 +181,3 @@ def parse_mail(raw: bytes) -> ParsedMail:
         parsed.problems.append("no readable Date header")
     parsed.auth_results = [str(v) for v in message.get_all("Authentication-Results", [])]
     parsed.arc_auth_results = [str(v) for v in message.get_all("ARC-Authentication-Results", [])]
-    try:
-        parsed.has_attached_message = any(p.get_content_type() == "message/rfc822" for p in message.walk())
-        if not plain and not html and not message.is_multipart():
-            plain = [_decode_part(message, parsed.problems)]
-        parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
-    except Exception as err:
-        parsed.problems.append(f"body not readable ({type(err).__name__})")
-    return parsed

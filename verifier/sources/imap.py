@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import imaplib
 import ipaddress
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
@@ -35,6 +39,8 @@ SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
 CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 MAX_MAIL_BYTES = 64 * 1024 * 1024
+MAX_RETRIES = 2  # reconnects after a dropped or garbled connection, then exit 4
+RETRY_PAUSE = 0.5  # seconds, times the attempt number
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,9 @@ class ImapSource:
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
+        # what this scan has already handled, so that a reconnect resumes instead of starting over
+        self._examined: set[tuple[str, int, int]] = set()
+        self._yielded_ids: set[str] = set()
 
     # -- connection -------------------------------------------------------------------------------------------------
     def _tls_mode(self) -> str:
@@ -103,7 +112,8 @@ class ImapSource:
                 if not client.has_capability("STARTTLS"):
                     raise MailboxError(
                         f"{host}:{port} does not offer STARTTLS, so the password would travel unencrypted; refused. "
-                        "Use port 993 (implicit TLS) or ask your provider."
+                        "Use port 993 (implicit TLS) or ask your provider.",
+                        transient=False,
                     )
                 client.starttls(self._ssl_context())
             try:
@@ -126,21 +136,29 @@ class ImapSource:
         if isinstance(err, ssl.SSLCertVerificationError):
             return MailboxError(
                 f"The TLS certificate of {host} could not be verified ({err.verify_message}). "
-                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect."
+                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect.",
+                transient=False,
             )
         if isinstance(err, socket.gaierror):
-            return MailboxError(f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.")
+            return MailboxError(
+                f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.", transient=False
+            )
         if isinstance(err, ConnectionRefusedError):
             return MailboxError(f"{host}:{port} refused the connection. Check imap.host and imap.port.")
         if isinstance(err, TimeoutError | socket.timeout):
             return MailboxError(
                 f"{host}:{port} did not answer within {self.settings.timeout:.0f} s. Try again later; "
-                "nothing was concluded from this incomplete scan."
+                "nothing was concluded from this incomplete scan.",
+                transient=False,
             )
         if isinstance(err, ssl.SSLError):
             return MailboxError(f"TLS with {host}:{port} failed ({err.reason or err}). Check imap.port and imap.tls.")
-        if isinstance(err, OSError):
-            return MailboxError(f"Connection to {host}:{port} failed ({err.strerror or err}). Try again later.")
+        if isinstance(err, OSError | imaplib.IMAP4.abort):
+            detail = err.strerror if isinstance(err, OSError) and err.strerror else _server_text(err)
+            return MailboxError(
+                f"The connection to {host}:{port} broke off ({detail[:160]}). Try again later; "
+                "nothing was concluded from this incomplete scan."
+            )
         return MailboxError(
             f"{host} answered in a way we do not understand ({type(err).__name__}: {_server_text(err)[:160]}). "
             "Try again later; nothing was concluded from this incomplete scan."
@@ -191,27 +209,47 @@ class ImapSource:
         return result
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
-        if self._client is None:
-            self.connect()
-        try:
-            yield from self._scan(criteria)
-        except (ConfigError, MailboxError):
-            raise
-        except Exception as err:
-            raise self._mailbox_error(err) from None
+        """Every candidate mail once. A dropped or garbled connection is reconnected and the scan resumed where it
+        stopped (at most MAX_RETRIES times); a timeout is not retried, so a stalled server costs one imap.timeout."""
+        retries = 0
+        while True:
+            try:
+                if self._client is None:
+                    self.connect()
+                yield from self._scan(criteria)
+                return
+            except (ConfigError, AuthError):
+                raise
+            except Exception as err:
+                failure = err if isinstance(err, MailboxError) else self._mailbox_error(err)
+                self._drop()
+                if not failure.transient or retries >= MAX_RETRIES:
+                    raise failure from None
+                retries += 1
+                log.info("connection lost (%s); reconnecting, attempt %d of %d", failure, retries, MAX_RETRIES)
+                time.sleep(RETRY_PAUSE * retries)
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("closing the broken connection failed; it is gone either way")
 
     def _scan(self, criteria: Criteria) -> Iterator[RawMail]:
-        seen_ids: set[str] = set()
         for folder in self.folders():
-            self.stats.folders.append(folder.name)
+            if folder.name not in self.stats.folders:
+                self.stats.folders.append(folder.name)
             status = self._client.select_folder(folder.name, readonly=True)  # EXAMINE
             validity = status.get(b"UIDVALIDITY", 0)
             uids = sorted(self._client.search(self._search_criteria(criteria)))
-            self.stats.candidates += len(uids)
             log.debug("%s: %d candidate(s) from Meta senders", folder.name, len(uids))
-            if not uids:
+            fresh = [uid for uid in uids if (folder.name, validity, uid) not in self._examined]
+            self.stats.candidates += len(fresh)
+            if not fresh:
                 continue
-            wanted = self._worth_downloading(uids, criteria, seen_ids, folder.name)
+            wanted = self._worth_downloading(fresh, criteria, folder.name)
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
                 for uid, data in sorted(self._client.fetch(chunk, ["BODY.PEEK[]"]).items()):
@@ -220,21 +258,23 @@ class ImapSource:
                         self.stats.skipped.append(f"{folder.name} UID {uid}: the server sent no body")
                         continue
                     self.stats.downloaded += 1
+                    self._examined.add((folder.name, validity, uid))
+                    if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
+                        self._yielded_ids.add(message_id)
                     where = f"imap:{folder.name};UIDVALIDITY={validity};UID={uid}"
                     yield RawMail(raw=raw, folder=folder.name, location=where)
+            # mails judged not worth downloading are examined too: a resumed scan need not look at them again
+            self._examined.update((folder.name, validity, uid) for uid in fresh)
 
-    def _worth_downloading(self, uids: list[int], criteria: Criteria, seen_ids: set[str], folder: str) -> list[int]:
+    def _worth_downloading(self, uids: list[int], criteria: Criteria, folder: str) -> list[int]:
         """Headers and structure first, then the text part; the whole mail only if it may concern the objection."""
         heads = self._fetch(uids, [HEADER_ITEM, "BODYSTRUCTURE", "RFC822.SIZE"])
         by_part: dict[TextPart, list[int]] = {}
         wanted: list[int] = []
         for uid in uids:
             data = heads.get(uid, {})
-            message_id = _message_id(data)
-            if message_id and message_id in seen_ids:
+            if _message_id(data) in self._yielded_ids:
                 continue  # the same mail in another folder (Gmail's All Mail)
-            if message_id:
-                seen_ids.add(message_id)
             size = data.get(b"RFC822.SIZE", 0)
             if isinstance(size, int) and size > MAX_MAIL_BYTES:
                 self.stats.skipped.append(f"{folder} UID {uid}: {size // 2**20} MB is too large for a mail; not read")
@@ -257,7 +297,9 @@ class ImapSource:
 def _message_id(data: dict[bytes, object]) -> str:
     for key, value in data.items():
         if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
-            for line in value.decode("ascii", "replace").splitlines():
-                if line.lower().startswith("message-id:"):
-                    return line.split(":", 1)[1].strip()
+            return _header_message_id(value)
     return ""
+
+
+def _header_message_id(header: bytes) -> str:
+    return str(BytesHeaderParser(policy=compat32).parsebytes(header).get("Message-ID", "")).strip()

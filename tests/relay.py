@@ -1,0 +1,157 @@
+"""A TCP relay between an IMAP client and a real server: counts bytes and commands, adds latency, injects faults.
+
+Used by the fault-injection tests and by bench/. Over a plain (loopback) connection it sees IMAP commands and can
+trigger a fault on one; over TLS it sees only bytes, so TLS faults trigger on the connection itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Counters:
+    bytes_down: int = 0  # server → client
+    bytes_up: int = 0  # client → server
+    commands: list[bytes] = field(default_factory=list)  # tagged command lines, as sent
+    connections: int = 0
+
+    @property
+    def round_trips(self) -> int:
+        return len(self.commands)
+
+
+_COMMAND = re.compile(rb"^[A-Za-z0-9]+ ([A-Za-z]+(?: [A-Za-z]+)?)")
+
+
+class Relay:
+    """Listens on 127.0.0.1; each accepted connection is piped to (host, port) by two threads."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", latency: float = 0.0) -> None:
+        self.target = (host, port)
+        self.latency = latency  # added once per server→client chunk: one round trip costs about this much
+        self.counters = Counters()
+        self.trigger: bytes | None = None  # a regex over command lines; when it matches, `fault` takes over
+        # "drop", "stall", "garbage", "huge-literal", "truncate", "strip-starttls", "close-at-once"
+        self.fault: str | None = None
+        self.fault_times = 1_000_000  # how many connections the fault applies to
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    # -- control ----------------------------------------------------------------------------------------------------
+    def inject(self, fault: str, trigger: bytes | None = None, times: int = 1_000_000) -> None:
+        self.fault, self.trigger, self.fault_times = fault, trigger, times
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                _close(sock)
+
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- piping -----------------------------------------------------------------------------------------------------
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.counters.connections += 1
+            if self.fault == "close-at-once" and self.fault_times > 0:
+                self.fault_times -= 1
+                client.recv(1)  # wait for the client's first bytes (its TLS hello), then hang up on it
+                _close(client)
+                continue
+            server = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, server]
+            state = {"armed": False, "faulty": self.fault is not None and self.fault_times > 0, "mode": self.fault}
+            if state["faulty"]:
+                self.fault_times -= 1
+            threading.Thread(target=self._up, args=(client, server, state), daemon=True).start()
+            threading.Thread(target=self._down, args=(server, client, state), daemon=True).start()
+
+    def _up(self, client: socket.socket, server: socket.socket, state: dict) -> None:
+        while data := _recv(client):
+            self.counters.bytes_up += len(data)
+            for line in data.split(b"\r\n"):
+                if _COMMAND.match(line):
+                    self.counters.commands.append(line[:200])
+                    if state["faulty"] and self.trigger and re.search(self.trigger, line, re.IGNORECASE):
+                        state["armed"], state["tag"] = True, line.split(b" ", 1)[0]
+            try:
+                server.sendall(data)
+            except OSError:
+                break
+        _close(server)
+        _close(client)
+
+    def _down(self, server: socket.socket, client: socket.socket, state: dict) -> None:
+        while data := _recv(server):
+            if self.latency:
+                time.sleep(self.latency)
+            keep_open = True
+            if state["faulty"] and (state["armed"] or self.trigger is None):
+                data, keep_open = self._apply(data, state)
+            self.counters.bytes_down += len(data)
+            try:
+                client.sendall(data)
+            except OSError:
+                break
+            if not keep_open:
+                break
+        _close(client)
+        _close(server)
+
+    def _apply(self, data: bytes, state: dict) -> tuple[bytes, bool]:
+        """The faulty answer and whether the connection stays open after it."""
+        mode, tag = state["mode"], state.get("tag", b"*")
+        if mode == "drop":
+            return data[: len(data) // 2], False
+        if mode == "stall":
+            self._stop.wait(3600)  # hold the connection open and say nothing; the client must time out
+            return b"", False
+        if mode in ("garbage", "huge-literal"):
+            # a complete, tagged answer whose content is nonsense; the real answer is swallowed up to its tagged end
+            state["mode"] = "swallow"
+            nonsense = b"(\x00\xff}{ GARBAGE )))" if mode == "garbage" else b"(UID 1 BODY[] {9999999999999}"
+            return b"* 1 FETCH " + nonsense + b"\r\n" + tag + b" OK done\r\n", True
+        if mode == "swallow":
+            if re.search(rb"(^|\r\n)" + re.escape(tag) + rb" (OK|NO|BAD)", data):
+                state["faulty"] = False
+            return b"", True
+        if mode == "truncate":
+            literal = re.search(rb"\{(\d+)\}\r\n", data)
+            cut = literal.end() + 10 if literal else len(data) // 2
+            return data[:cut], False
+        if mode == "strip-starttls":
+            return data.replace(b" STARTTLS", b""), True
+        return data, True
+
+
+def _recv(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
