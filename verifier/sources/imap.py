@@ -164,6 +164,12 @@ class ImapSource:
             "Try again later; nothing was concluded from this incomplete scan."
         )
 
+    def open_client(self) -> object:
+        """The connected, logged-in client, for callers that keep their own connection (`watch`'s IDLE)."""
+        if self._client is None:
+            self.connect()
+        return self._client
+
     def close(self) -> None:
         if self._client is not None:
             try:

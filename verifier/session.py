@@ -1,0 +1,70 @@
+"""What a command works on: the settings and a way to open the mail source (IMAP, a local mailbox, or the demo)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from verifier.config import Settings, load_settings, resolve_config_path
+from verifier.errors import ConfigError
+from verifier.sources import MailSource
+
+DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
+
+
+def demo_dir() -> Path:
+    from importlib.resources import files
+
+    packaged = Path(str(files("verifier"))) / "_demo"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+@dataclass
+class Session:
+    settings: Settings
+    open_source: Callable[[], MailSource]
+    local_paths: list[str] = field(default_factory=list)  # for watching a local mailbox: the files to look at
+
+    @property
+    def is_imap(self) -> bool:
+        return not self.local_paths
+
+    def open_client(self) -> object:
+        """A separate logged-in IMAP client (for `watch`'s IDLE connections)."""
+        source = self.open_source()
+        return source.open_client()  # type: ignore[attr-defined]
+
+
+def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Session:
+    from verifier.sources.local import open_local
+
+    if demo:
+        settings = load_settings(demo_dir() / "config.toml")
+        spec = f"maildir:{demo_dir() / 'Maildir'}"
+
+        def open_demo() -> MailSource:
+            source = open_local(spec)
+            source.description = DEMO_DESCRIPTION
+            return source
+
+        session = Session(settings, open_demo, [str(demo_dir() / "Maildir")])
+    else:
+        settings = load_settings(resolve_config_path(config_path))
+        if mailbox:
+            open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
+            session = Session(settings, lambda: open_local(mailbox), [mailbox.partition(":")[2] or mailbox])
+        else:
+            session = Session(settings, _imap_opener(settings))
+    if not settings.groups:
+        raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
+    return session
+
+
+def _imap_opener(settings: Settings) -> Callable[[], MailSource]:
+    from verifier.secrets import imap_password
+    from verifier.sources.imap import ImapSource
+
+    password = cache(lambda: imap_password(settings.imap))  # ask (or run password_command) once per run
+    return lambda: ImapSource(settings.imap, password)
