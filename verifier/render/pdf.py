@@ -155,6 +155,8 @@ def _height_estimate(block: Block | None) -> float:
     """Roughly how tall a short field list is, so an evidence heading and its fields share a page."""
     if isinstance(block, Fields) and len(block.rows) <= 10:
         return 8 + 6 * len(block.rows)
+    if isinstance(block, Heading):  # a section heading right above an evidence heading: keep both with the fields
+        return 50
     return 0
 
 
