@@ -24,3 +24,11 @@ def dovecot() -> Iterator[DovecotServer]:
     require_dovecot()
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def private_archive(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test may write into the real user's evidence archive: each gets its own, unless it sets --archive."""
+    path = tmp_path_factory.mktemp("archive") / "evidence.sqlite"
+    monkeypatch.setenv("VERIFY_OBJECTION_ARCHIVE__PATH", str(path))
+    return path

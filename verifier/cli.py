@@ -87,19 +87,66 @@ def _demo_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
 
+def _warn(message: str) -> None:
+    click.echo(f"verify-objection: warning: {message}", err=True)
+
+
+def open_archive(cli_path: str | None, configured: str, *, create: bool = True, quiet: bool = False):
+    """The evidence archive, or None with one warning line: a check never fails because of its archive."""
+    from verifier.archive import Archive, ArchiveError, resolve_archive_path
+
+    path = resolve_archive_path(cli_path, configured)
+    try:
+        return Archive.open(path, create=create)
+    except ArchiveError as err:
+        if not quiet:
+            _warn(f"{err}; going on without the evidence archive.")
+        return None
+
+
+archive_option = click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(dir_okay=False),
+    help="Evidence archive file (default: [archive] path, else the user data dir).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["md", "pdf", "json"]), help="Report format (default: from the file name)."
+)
+
+
 @main.command()
 @click.option("--mailbox", help="Read a local mailbox instead of IMAP: maildir:PATH, mbox:PATH, or a folder of .eml.")
-@click.option("--demo", is_flag=True, help="Run on the bundled demo mailbox (no account needed).")
+@click.option("--demo", is_flag=True, help="Run on the bundled demo mailbox (no account; no archive unless --archive).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the table.")
 @click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False), help="Also write a proof report (.pdf/.md/.json)."
+)
+@format_option
+@archive_option
+@click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
 @click.pass_obj
-def check(obj: dict, mailbox: str | None, demo: bool, as_json: bool, strict: bool) -> None:
+def check(
+    obj: dict,
+    mailbox: str | None,
+    demo: bool,
+    as_json: bool,
+    strict: bool,
+    report_path: str | None,
+    fmt: str | None,
+    archive_path: str | None,
+    no_archive: bool,
+) -> None:
     """Scan the mailbox (every folder that matters, Junk included) and report which groups are covered."""
     from verifier.config import load_settings, resolve_config_path
+    from verifier.proof_files import report_format
     from verifier.scan import check as run_check
     from verifier.secrets import imap_password
     from verifier.sources.local import open_local
 
+    if report_path:
+        fmt = report_format(Path(report_path), fmt)  # a bad name is a usage error before any network traffic
     if demo:
         settings = load_settings(_demo_dir() / "config.toml")
         source = open_local(f"maildir:{_demo_dir() / 'Maildir'}")
@@ -116,12 +163,52 @@ def check(obj: dict, mailbox: str | None, demo: bool, as_json: bool, strict: boo
         from verifier.errors import ConfigError
 
         raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
+    # The demo must not mix made-up mails into the user's real archive: it archives only where --archive says.
+    use_archive = not no_archive and (archive_path or not demo)
+    archive = open_archive(archive_path, settings.archive.path) if use_archive else None
     try:
-        report = run_check(source, settings.groups, settings.imap.since, strict=strict)
+        outcome = run_check(source, settings.groups, settings.imap.since, strict=strict, archive=archive, warn=_warn)
     finally:
         source.close()
-    _print_report(report, obj["lang"], as_json)
-    sys.exit(report.exit_code)
+        if archive is not None:
+            archive.close()
+    if report_path:
+        _write_proof(outcome, Path(report_path), fmt or "pdf", obj["lang"], archive)
+    _print_report(outcome.report, obj["lang"], as_json)
+    sys.exit(outcome.report.exit_code)
+
+
+def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: object) -> None:
+    from verifier.i18n import Texts
+    from verifier.proof import build_proof
+    from verifier.proof_files import write_report
+
+    archive_file = str(archive.path) if archive is not None else None  # type: ignore[attr-defined]
+    proof = build_proof(outcome.report, outcome.records, archive_file)  # type: ignore[attr-defined]
+    digest = write_report(proof, path, fmt, Texts(lang))
+    click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@format_option
+@archive_option
+@click.option("--demo", is_flag=True, help="Use the demo configuration's groups.")
+@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@click.pass_obj
+def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo: bool, strict: bool) -> None:
+    """Write a proof report (PATH.pdf/.md/.json) from the evidence archive alone; no mailbox needed."""
+    from verifier.archive import Archive, resolve_archive_path
+    from verifier.config import load_settings, resolve_config_path
+    from verifier.proof_files import report_format
+    from verifier.scan import report_from_archive
+
+    fmt = report_format(Path(path), fmt)
+    config = _demo_dir() / "config.toml" if demo else resolve_config_path(obj["config_path"])
+    settings = load_settings(config)
+    with Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False) as archive:
+        outcome = report_from_archive(archive, settings.groups, strict=strict)
+        _write_proof(outcome, Path(path), fmt, obj["lang"], archive)
 
 
 def _print_report(report: object, lang: str, as_json: bool) -> None:
@@ -217,3 +304,11 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
         source.close()
     click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=names, until=until))
     sys.exit(int(code))
+
+def _register_archive_commands() -> None:
+    from verifier.cli_archive import archive
+
+    main.add_command(archive)
+
+
+_register_archive_commands()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from verifier.catalogue import meta_facts
 from verifier.classify import Classification, Kind
 from verifier.config import Account, Group
+from verifier.deadlines import deadline_note
 from verifier.errors import ExitCode
 from verifier.report import NEEDS_ACTION, AccountRef, Evidence, GroupResult, GroupStatus, Report
 from verifier.trust import Trust
@@ -25,6 +26,7 @@ class Found:
     folder: str
     location: str
     raw: bytes = b""  # kept for the evidence archive and the PDF's embedded originals
+    archived: bool = False  # known only from the evidence archive: no longer in the mailbox
 
 
 def _first_name(account: Account) -> str | None:
@@ -104,7 +106,7 @@ def build_report(
             continue
         seen.add(key)
         c = item.classification
-        evidence = Evidence.of(c, item.folder, item.location)
+        evidence = Evidence.of(c, item.folder, item.location, archived=item.archived)
         if c.trust is Trust.SUSPICIOUS:
             # phishing about the objection, or a spoofed Meta sender; not every fan page named "Instagram"
             if c.kind is not Kind.UNRELATED or c.meta_sender:
@@ -124,6 +126,7 @@ def build_report(
             accounts=[AccountRef(platform=a.platform, username=a.username) for a in group.accounts],
             evidence=evidence,
             form_url=form_url(group),
+            deadline=deadline_note(evidence),
         )
         for group, evidence in zip(groups, per_group, strict=True)
     ]

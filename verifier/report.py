@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -41,9 +41,10 @@ class Evidence(BaseModel):
     reasons: list[str] = []
     location: str = ""
     sha256: str = ""
+    archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
 
     @classmethod
-    def of(cls, found: Classification, folder: str, location: str) -> Evidence:
+    def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
         return cls(
             message_id=found.message_id,
             folder=folder,
@@ -58,7 +59,19 @@ class Evidence(BaseModel):
             reasons=found.reasons,
             location=location,
             sha256=found.sha256,
+            archived=archived,
         )
+
+
+class DeadlineNote(BaseModel):
+    """The group's earliest confirmation against a campaign's key date (information, not legal advice)."""
+
+    campaign: str  # id in verifier/data/campaigns.toml
+    reference: date  # the day Meta began training on EU users' public content
+    earliest_confirmation: date | None  # None: no confirmation yet
+    before: bool  # the confirmation is dated before the reference day
+    earlier_campaign: str | None = None  # the confirmation belongs to an earlier campaign (e.g. 2024)
+    earlier_paused_on: date | None = None
 
 
 class GroupResult(BaseModel):
@@ -67,6 +80,7 @@ class GroupResult(BaseModel):
     accounts: list[AccountRef]
     evidence: list[Evidence] = []
     form_url: str
+    deadline: DeadlineNote | None = None
 
 
 class Report(BaseModel):

@@ -1,16 +1,29 @@
-"""One check, end to end: read a mail source through the seam, classify every mail, build the report."""
+"""One check, end to end: read a mail source through the seam, classify, keep the evidence, build the report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from verifier.archive import Archive, ArchiveError
 from verifier.catalogue import meta_facts, text_might_matter
 from verifier.classify import classify
 from verifier.config import Group
 from verifier.coverage import Found, build_report
+from verifier.evidence import EvidenceRecord, record_of, worth_keeping
 from verifier.mailtext import parse_mail
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    report: Report
+    # sha256 → (evidence record, raw bytes) of every mail worth keeping: what a proof report embeds
+    records: dict[str, tuple[EvidenceRecord, bytes]] = field(default_factory=dict)
 
 
 def meta_criteria(since: date) -> Criteria:
@@ -25,14 +38,67 @@ def collect(source: MailSource, since: date) -> list[Found]:
     return found
 
 
-def check(source: MailSource, groups: list[Group], since: date, *, strict: bool = False) -> Report:
+def from_archive(archive: Archive, *, skip: Sequence[Found] = (), archived: bool = True) -> list[Found]:
+    """The archive's mails, classified again with today's rules; those also in ``skip`` (the mailbox) left out."""
+    present = ({f.classification.sha256 for f in skip} | {f.classification.message_id for f in skip}) - {""}
+    kept = []
+    for record in archive.records():
+        if record.sha256 in present or (record.message_id and record.message_id in present):
+            continue
+        raw = archive.raw(record.id or 0)
+        kept.append(Found(classify(parse_mail(raw)), record.folder, f"archive:{record.id}", raw, archived=archived))
+    return kept
+
+
+def _records(found: list[Found], archive: Archive | None, checked_at: datetime, source: str) -> dict:
+    records = {}
+    for item in found:
+        if not worth_keeping(item):
+            continue
+        sha = item.classification.sha256
+        if sha in records:  # the same bytes in two folders: the first copy is the one the report shows
+            continue
+        stored = archive.get(sha) if archive else None
+        records[sha] = (stored or record_of(item, checked_at, source), item.raw)
+    return records
+
+
+def check(
+    source: MailSource,
+    groups: list[Group],
+    since: date,
+    *,
+    strict: bool = False,
+    archive: Archive | None = None,
+    warn: Warn = lambda _message: None,
+) -> Outcome:
+    """Scan, keep what is worth keeping in the archive (if any), and count archived mails gone from the mailbox."""
+    checked_at = datetime.now(UTC)
     found = collect(source, since)
-    return build_report(
+    if archive is not None:
+        try:
+            archive.store(found, checked_at, source.description)
+            found += from_archive(archive, skip=found)
+        except ArchiveError as err:  # the archive helps a check; it never stops one
+            warn(f"{err}; the check went on without it.")
+            archive = None
+    report = build_report(
         found,
         groups,
         source=source.description,
-        checked_at=datetime.now(UTC),
+        checked_at=checked_at,
         folders=source.stats.folders,
         skipped=source.stats.skipped,
         strict=strict,
     )
+    return Outcome(report, _records(found, archive, checked_at, source.description))
+
+
+def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
+    """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
+    checked_at = datetime.now(UTC)
+    found = from_archive(archive, archived=False)
+    report = build_report(
+        found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
+    )
+    return Outcome(report, _records(found, archive, checked_at, report.source))

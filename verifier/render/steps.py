@@ -23,12 +23,13 @@ def _best(group: GroupResult) -> Evidence | None:
 def group_step(group: GroupResult, t: Texts) -> str | None:
     best = _best(group)
     if group.status is GroupStatus.CONFIRMED:
-        kept_elsewhere = any(
-            e.kind is Kind.CONFIRMATION and not any(h in e.folder.casefold() for h in JUNK_HINTS)
-            for e in group.evidence
-        )
-        if best and not kept_elsewhere:
-            return t("step.confirmed_junk", group=group.name, folder=best.folder)
+        confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
+        in_mailbox = [e for e in confirmations if not e.archived]
+        if confirmations and not in_mailbox:
+            return t("step.confirmed_archived", group=group.name)
+        kept_elsewhere = any(not any(h in e.folder.casefold() for h in JUNK_HINTS) for e in in_mailbox)
+        if in_mailbox and not kept_elsewhere:
+            return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder)
         return None
     first = group.accounts[0]
     values = {

@@ -29,6 +29,7 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
             sender=e.sender or "?",
         )
         + ("" if e.trust.value == "verified" else f" [{e.trust.value}]")
+        + (f" ({t('archived')})" if e.archived else "")
         for e in group.evidence
     ] or [t("no_evidence")]
 

@@ -1,0 +1,197 @@
+"""The local evidence archive: one SQLite file that keeps every relevant mail once, with its evidence record.
+
+This module owns the connection and the schema. Other parts (e.g. scan state) add tables through MIGRATIONS, never by
+opening the file themselves. Every write is one transaction (WAL journal), so a crash or a kill mid-write leaves the
+last committed state, never half a record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from verifier.coverage import Found
+from verifier.errors import VerifierError
+from verifier.evidence import EvidenceRecord, record_of, worth_keeping
+
+FILE_NAME = "evidence.sqlite"
+
+# Each entry upgrades the schema by one version; append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE mails (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,      -- of the raw bytes: the key, and what `archive verify` re-checks
+        raw BLOB NOT NULL,                -- the RFC 822 bytes exactly as the mailbox gave them
+        message_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        found_at TEXT NOT NULL,           -- first seen (UTC, ISO 8601)
+        last_seen_at TEXT NOT NULL,       -- last seen in a mailbox
+        record TEXT NOT NULL              -- the EvidenceRecord as JSON, frozen when first stored
+    );
+    CREATE INDEX mails_message_id ON mails (message_id);
+    """,
+)
+
+
+class ArchiveError(VerifierError):
+    """The archive file cannot be opened or written (the check itself goes on without it)."""
+
+
+def default_archive_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("verify-objection") / FILE_NAME
+
+
+def resolve_archive_path(cli_path: str | None, configured: str) -> Path:
+    if cli_path:
+        return Path(cli_path)
+    return Path(configured).expanduser() if configured else default_archive_path()
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    id: int
+    sha256: str
+    actual: str
+
+
+class Archive:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Archive:
+        if not create and not path.is_file():
+            raise ArchiveError(f"No evidence archive at {path} yet: run `verify-objection check` first.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            archive = cls(db, path)
+            archive._migrate()
+        except (OSError, sqlite3.Error) as err:
+            raise ArchiveError(f"evidence archive {path}: {err}") from None
+        return archive
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO schema_version VALUES (0)")
+            current = row[0] if row else 0
+            if current > len(MIGRATIONS):
+                raise ArchiveError(f"evidence archive {self.path} was written by a newer version of this tool.")
+            for version in range(current, len(MIGRATIONS)):
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            self._db.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def store(self, found: Iterable[Found], checked_at: datetime, source: str) -> int:
+        """Keep every mail worth keeping (one transaction); a mail seen before only gets its last-seen time moved.
+        Returns how many were new."""
+        new = 0
+        try:
+            with self._transaction():
+                for item in found:
+                    if not worth_keeping(item):
+                        continue
+                    sha = hashlib.sha256(item.raw).hexdigest()
+                    seen = self._db.execute(
+                        "UPDATE mails SET last_seen_at = ? WHERE sha256 = ?", (checked_at.isoformat(), sha)
+                    )
+                    if seen.rowcount:
+                        continue
+                    record = record_of(item, checked_at, source)
+                    self._db.execute(
+                        "INSERT INTO mails (sha256, raw, message_id, kind, found_at, last_seen_at, record)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            sha,
+                            item.raw,
+                            record.message_id,
+                            record.kind.value,
+                            checked_at.isoformat(),
+                            checked_at.isoformat(),
+                            record.model_dump_json(exclude={"id"}),
+                        ),
+                    )
+                    new += 1
+        except sqlite3.Error as err:
+            raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
+        return new
+
+    def _record(self, row: tuple) -> EvidenceRecord:
+        record = EvidenceRecord.model_validate_json(row[3])
+        return record.model_copy(update={"id": row[0], "last_seen_at": datetime.fromisoformat(row[2])})
+
+    def records(self) -> list[EvidenceRecord]:
+        rows = self._db.execute("SELECT id, sha256, last_seen_at, record FROM mails ORDER BY id").fetchall()
+        return [self._record(row) for row in rows]
+
+    def get(self, key: str) -> EvidenceRecord | None:
+        """By number (`archive list` shows it) or by the start of the SHA-256 (at least 8 hex digits)."""
+        key = key.strip().lower()
+        if key.isdigit():
+            query, value = "SELECT id, sha256, last_seen_at, record FROM mails WHERE id = ?", key
+        elif len(key) >= 8:
+            query, value = "SELECT id, sha256, last_seen_at, record FROM mails WHERE sha256 LIKE ? || '%'", key
+        else:
+            return None
+        rows = self._db.execute(query, (value,)).fetchall()
+        return self._record(rows[0]) if len(rows) == 1 else None
+
+    def raw(self, record_id: int) -> bytes:
+        row = self._db.execute("SELECT raw FROM mails WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            return b""
+        return row[0] if isinstance(row[0], bytes) else str(row[0]).encode("utf-8", "surrogateescape")
+
+    def verify(self) -> tuple[int, list[Mismatch]]:
+        """Re-hash every stored mail: (how many were checked, the ones whose bytes no longer match their key)."""
+        checked, bad = 0, []
+        for record_id, sha, raw in self._db.execute("SELECT id, sha256, raw FROM mails ORDER BY id"):
+            checked += 1
+            data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogateescape")  # tampered type
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != sha:
+                bad.append(Mismatch(record_id, sha, actual))
+        return checked, bad
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,87 @@
+"""`verify-objection archive …`: look into the evidence archive, export a mail, re-check every stored mail's hash."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _open(obj: dict, archive_path: str | None):
+    from verifier.archive import Archive, resolve_archive_path
+    from verifier.config import load_settings, resolve_config_path
+
+    settings = load_settings(resolve_config_path(obj["config_path"]), must_exist=False)
+    return Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False)
+
+
+def _record(archive, key: str):
+    from verifier.errors import ConfigError
+
+    record = archive.get(key)
+    if record is None:
+        raise ConfigError(
+            f"No single archived mail matches {key!r}: use a number from `verify-objection archive list`."
+        )
+    return record
+
+
+@click.group()
+@click.option("--archive", "archive_path", type=click.Path(dir_okay=False), help="Evidence archive file.")
+@click.pass_context
+def archive(ctx: click.Context, archive_path: str | None) -> None:
+    """The evidence archive: every confirmation, receipt, code and rejection seen, kept with its evidence record."""
+    ctx.obj = {**(ctx.obj or {}), "archive_path": archive_path}
+
+
+@archive.command("list")
+@click.pass_obj
+def list_(obj: dict) -> None:
+    """One line per archived mail: number, date, kind, origin, sender, subject."""
+    with _open(obj, obj["archive_path"]) as store:
+        records = store.records()
+        click.echo(f"{store.path}: {len(records)} mail(s)")
+        for r in records:
+            sent = r.sent_at.strftime("%Y-%m-%d") if r.sent_at else "?"
+            line = f"{r.id:>4}  {sent}  {r.kind.value:<12} {r.trust.value:<10} {r.sender}  {r.subject}"
+            click.echo(" ".join(line.split("\n")))
+
+
+@archive.command()
+@click.argument("key")
+@click.pass_obj
+def show(obj: dict, key: str) -> None:
+    """The evidence record of one mail (by number or SHA-256 prefix), as JSON."""
+    with _open(obj, obj["archive_path"]) as store:
+        click.echo(_record(store, key).model_dump_json(indent=2))
+
+
+@archive.command()
+@click.argument("key")
+@click.option("--eml", "target", required=True, type=click.Path(dir_okay=False), help="Where to write the mail.")
+@click.pass_obj
+def export(obj: dict, key: str, target: str) -> None:
+    """Write one archived mail, byte for byte, as an .eml file."""
+    from verifier.errors import ConfigError
+
+    with _open(obj, obj["archive_path"]) as store:
+        record = _record(store, key)
+        raw = store.raw(record.id or 0)
+    try:
+        Path(target).write_bytes(raw)
+    except OSError as err:
+        raise ConfigError(f"{target}: cannot write ({err.strerror}).") from None
+    click.echo(f"{target}: {len(raw)} bytes, SHA-256 {record.sha256}")
+
+
+@archive.command()
+@click.pass_obj
+def verify(obj: dict) -> None:
+    """Re-hash every stored mail; exit 1 if any no longer matches its SHA-256."""
+    with _open(obj, obj["archive_path"]) as store:
+        checked, bad = store.verify()
+    for mismatch in bad:
+        click.echo(f"mail {mismatch.id}: stored as {mismatch.sha256}, now hashes to {mismatch.actual} — altered")
+    click.echo(f"{checked} mail(s) checked, {len(bad)} altered.")
+    sys.exit(1 if bad else 0)
