@@ -24,3 +24,16 @@ def dovecot() -> Iterator[DovecotServer]:
     require_dovecot()
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def offline_dkim_keys() -> Iterator[object]:
+    """No test asks real DNS for DKIM keys: only the fixtures' test key is published."""
+    from dkimkeys import fixture_keys
+
+    from verifier import dkimcheck
+
+    keys = fixture_keys()
+    previous = dkimcheck.set_key_lookup(keys)
+    yield keys
+    dkimcheck.set_key_lookup(previous)
