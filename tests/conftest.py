@@ -32,3 +32,16 @@ def private_archive(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     path = tmp_path_factory.mktemp("archive") / "evidence.sqlite"
     monkeypatch.setenv("VERIFY_OBJECTION_ARCHIVE__PATH", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def offline_dkim_keys() -> Iterator[object]:
+    """No test asks real DNS for DKIM keys: only the fixtures' test key is published."""
+    from dkimkeys import fixture_keys
+
+    from verifier import dkimcheck
+
+    keys = fixture_keys()
+    previous = dkimcheck.set_key_lookup(keys)
+    yield keys
+    dkimcheck.set_key_lookup(previous)

@@ -24,7 +24,9 @@ def test_demo_gives_the_documented_verdict():
     assert statuses(document) == DEMO_EXPECTED
     assert code == document["exit_code"] == 1
     privat = document["groups"][0]
-    assert privat["evidence"][0]["folder"] == "Junk"
+    confirmation = next(e for e in privat["evidence"] if e["kind"] == "confirmation")
+    assert confirmation["folder"] == "Junk"
+    assert {e["kind"] for e in privat["evidence"]} == {"confirmation", "code"}  # the 2024 code, in Archive
     assert [w["sender"] for w in document["warnings"]] == ["security@instagram-help-center.com"]
     assert document["groups"][2]["form_url"] == "https://help.instagram.com/contact/233964459562201"
 

@@ -65,7 +65,8 @@ def test_confirmation_for_an_unknown_account_is_unassigned():
 
 
 def test_facebook_first_name_greeting_matches_only_when_unambiguous():
-    fb = mail("Hallo Lord,\n\nWir erkennen deinen Einspruch an.\n", sender="Facebook <security@facebookmail.com>")
+    body = "Hallo Lord,\n\nWir erkennen deinen Einspruch an. Dein Widerspruch gilt für alle Konten.\n"
+    fb = mail(body, sender="Facebook <security@facebookmail.com>")
     assert report(found(fb)).groups[0].status is GroupStatus.CONFIRMED
     twins = [
         *GROUPS,

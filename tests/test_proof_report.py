@@ -42,7 +42,8 @@ def test_embedded_originals_extract_byte_identical(demo_pdf):
     pdf, document = demo_pdf
     attachments = PdfReader(pdf).attachments
     records = document["evidence_records"]
-    assert len(records) == 2 and set(attachments) == {r["file"] for r in records} | {"verification-record.json"}
+    # two confirmations and the 2024 code mail (Privat's earlier evidence)
+    assert len(records) == 3 and set(attachments) == {r["file"] for r in records} | {"verification-record.json"}
     demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "Maildir"
     originals = {hashlib.sha256(p.read_bytes()).hexdigest() for p in demo.rglob("*") if p.is_file()}
     for record in records:
@@ -68,7 +69,7 @@ def test_pdf_declares_pdf_a_3b_and_marks_the_originals_as_source(demo_pdf):
         spec.get_object()["/F"]: spec.get_object()["/AFRelationship"] for spec in reader.trailer["/Root"]["/AF"]
     }
     assert relationships["verification-record.json"] == "/Data"
-    assert sorted(v for k, v in relationships.items() if k.endswith(".eml")) == ["/Source", "/Source"]
+    assert sorted(v for k, v in relationships.items() if k.endswith(".eml")) == ["/Source"] * 3
 
 
 def test_page_one_renders_and_names_every_group(demo_pdf, tmp_path: Path):
@@ -211,7 +212,8 @@ def test_a_new_campaign_in_the_data_moves_the_reference():
 def test_proof_json_is_the_check_document_plus_records(demo_pdf):
     _, document = demo_pdf
     assert {"groups", "exit_code", "evidence_records"} <= document.keys()
-    record = document["evidence_records"][0]
+    records = {r["kind"]: r for r in document["evidence_records"]}
+    record = records["confirmation"]
     assert record["authenticity"]["dkim"][0]["d"] == "mail.instagram.com"
     assert record["authenticity"]["dkim_key_record"] is None
     assert document["groups"][0]["deadline"]["before"] is True

@@ -25,6 +25,7 @@ class Language:
     kinds: dict[str, KindPhrases]
     keywords: tuple[str, ...]
     account_patterns: tuple[re.Pattern[str], ...]
+    stopwords: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,16 @@ class MetaFacts:
     search_from_terms: tuple[str, ...]
     platform_by_domain: dict[str, str]
     forms: dict[str, str]
+    account_patterns: tuple[re.Pattern[str], ...]  # language-independent (@handles)
 
 
 def _data(name: str) -> dict:
     return tomllib.loads(files("verifier.data").joinpath(name).read_text("utf-8"))
+
+
+def _patterns(sources: list[str]) -> tuple[re.Pattern[str], ...]:
+    # Account names keep their case (a Facebook first name), so patterns run on tidied, not case-folded, text.
+    return tuple(re.compile(p, re.IGNORECASE) for p in sources)
 
 
 @cache
@@ -47,6 +54,7 @@ def meta_facts() -> MetaFacts:
         search_from_terms=tuple(data["search_from_terms"]),
         platform_by_domain=dict(data["platform_by_domain"]),
         forms=dict(data["forms"]),
+        account_patterns=_patterns(data.get("account_patterns", [])),
     )
 
 
@@ -69,7 +77,8 @@ def languages() -> tuple[Language, ...]:
                 code=data["language"],
                 kinds=kinds,
                 keywords=tuple(normalise(k) for k in data.get("keywords", [])),
-                account_patterns=tuple(re.compile(p) for p in data.get("accounts", {}).get("patterns", [])),
+                account_patterns=_patterns(data.get("accounts", {}).get("patterns", [])),
+                stopwords=frozenset(normalise(w) for w in data.get("stopwords", [])),
             )
         )
     return tuple(found)

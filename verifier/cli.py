@@ -211,6 +211,23 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
         _write_proof(outcome, Path(path), fmt, obj["lang"], archive)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
+@click.pass_obj
+def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
+    """Classify saved mails (.eml) without any mailbox: kind, trust, accounts named, and why.
+
+    Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
+    """
+    from verifier.inspect import as_json as render_json
+    from verifier.inspect import as_text, inspect_files
+
+    results = inspect_files(list(files))
+    click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)
+    sys.exit(2 if any(result.error for result in results) else 0)
+
+
 def _print_report(report: object, lang: str, as_json: bool) -> None:
     from verifier.i18n import Texts
 

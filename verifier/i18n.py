@@ -38,6 +38,16 @@ class Texts:
                 node = node[part]
         return node.format(**values)
 
+    def reason(self, reason: object) -> str:
+        """A classification reason (verifier.reasons.Reason) in this language; a kind parameter is translated too."""
+        params = dict(getattr(reason, "params", {}))
+        if "kind" in params:
+            params["kind"] = self(f"kind.{params['kind']}")
+        try:
+            return self(f"reason.{getattr(reason, 'code', '')}", **params)
+        except (KeyError, IndexError, TypeError):  # an unknown code or a missing parameter: still say something
+            return str(getattr(reason, "code", ""))
+
     def date(self, value: object) -> str:
         from datetime import datetime
 

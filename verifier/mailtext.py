@@ -14,7 +14,7 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
-MAX_HTML_CHARS = 2_000_000  # html.parser is linear but slow; past this we read the start and say so
+MAX_HTML_CHARS = 600_000  # html.parser is linear but slow (~3 s per MB of table markup); Meta mails are < 100 kB
 MAX_TEXT_CHARS = 400_000
 MAX_MULTIPARTS = 64  # real mail has a handful; beyond this the MIME tree is not walked at all
 
@@ -25,16 +25,22 @@ _SPACE = re.compile(r"\s+")
 log = logging.getLogger(__name__)
 
 
-def normalise(text: str) -> str:
-    """The form every phrase is matched in: NFKC, case-folded, invisible characters gone, one space between words."""
+def tidy(text: str) -> str:
+    """NFKC, invisible characters (soft hyphens, zero-width) gone, typographic quotes plain, one space between words."""
     text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_QUOTES)
-    return _SPACE.sub(" ", text.casefold()).strip()
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalise(text: str) -> str:
+    """The form every phrase is matched in: ``tidy`` and case-folded."""
+    return tidy(text).casefold()
 
 
 @dataclass
 class ParsedMail:
     sha256: str
     size: int
+    raw: bytes = field(default=b"", repr=False)  # for the tool's own DKIM check
     subject: str = ""
     from_name: str = ""
     from_addr: str = ""
@@ -45,6 +51,8 @@ class ParsedMail:
     auth_results: list[str] = field(default_factory=list)  # Authentication-Results, topmost first
     arc_auth_results: list[str] = field(default_factory=list)
     has_attached_message: bool = False
+    attached_from: str = ""  # From/To of an attached message/rfc822 (a forward as attachment)
+    attached_to: str = ""
     problems: list[str] = field(default_factory=list)  # what could not be read, for the reasons shown to the user
 
     @property
@@ -76,9 +84,42 @@ def html_to_text(html: str) -> str:
     return soup.get_text(" ")
 
 
+_KNOWN_CTE = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
+_LOOKS_QP = re.compile(r"=\r?\n|=[0-9A-F]{2}")
+_LOOKS_B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+
+
+def _unknown_cte(part: Message) -> str | None:
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    return None if cte in _KNOWN_CTE else cte
+
+
+def _guess_payload(part: Message, cte: str, problems: list[str]) -> bytes:
+    """A transfer encoding nobody knows: read it as what it looks like (QP, base64), else as it stands."""
+    import base64
+    import quopri
+
+    text = part.get_payload(decode=False)
+    text = text if isinstance(text, str) else ""
+    raw = text.encode("ascii", errors="replace")
+    if _LOOKS_QP.search(text):
+        problems.append(f"unknown transfer encoding {cte!r}, read as quoted-printable")
+        return quopri.decodestring(raw)
+    if text.strip() and _LOOKS_B64.match(text):
+        try:
+            decoded = base64.b64decode(raw, validate=False)
+            problems.append(f"unknown transfer encoding {cte!r}, read as base64")
+            return decoded
+        except ValueError:
+            pass
+    problems.append(f"unknown transfer encoding {cte!r}, read as it stands")
+    return raw
+
+
 def _decode_part(part: Message, problems: list[str]) -> str:
     try:
-        payload = part.get_payload(decode=True)
+        cte = _unknown_cte(part)
+        payload = _guess_payload(part, cte, problems) if cte else part.get_payload(decode=True)
     except Exception as err:
         problems.append(f"part {part.get_content_type()} not decodable ({type(err).__name__})")
         return ""
@@ -123,9 +164,21 @@ def _stdlib_parts(message: Message, problems: list[str]) -> tuple[list[str], lis
     return plain, html
 
 
+def _read_attached_message(message: Message, parsed: ParsedMail) -> None:
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        parsed.has_attached_message = True
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            parsed.attached_from = parseaddr(_header_text(inner[0].get("From")))[1].lower()
+            parsed.attached_to = parseaddr(_header_text(inner[0].get("To")))[1].lower()
+        return
+
+
 def parse_mail(raw: bytes) -> ParsedMail:
     """Never raises: what cannot be read is listed in ``problems``."""
-    parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
+    parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), raw=raw)
     multiparts = raw.lower().count(b"multipart/")
     if multiparts > MAX_MULTIPARTS:
         # Deep nesting makes the stdlib parser quadratic and then recursive (3,000 levels: 20 s and RecursionError).
@@ -140,7 +193,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
             return parsed
     _fill_headers(parsed, message)
     try:
-        parsed.has_attached_message = any(p.get_content_type() == "message/rfc822" for p in message.walk())
+        _read_attached_message(message, parsed)
         if not plain and not html and not message.is_multipart():
             plain = [_decode_part(message, parsed.problems)]
         parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
@@ -157,6 +210,8 @@ def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, li
         message: Message = mail.message
         plain, html = list(mail.text_plain), list(mail.text_html)
         parsed.problems.extend(sorted(mail.defects_categories))
+        if any(_unknown_cte(part) for part in message.walk() if not part.is_multipart()):
+            plain, html = _stdlib_parts(message, parsed.problems)  # mail-parser would pass the encoded text on
     except Exception as err:
         log.debug("mail-parser failed (%s); reading with the standard library", type(err).__name__)
         try:

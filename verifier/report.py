@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from verifier.classify import Classification, Kind
+from verifier.reasons import Reason
 from verifier.trust import Trust
 
 
@@ -38,7 +39,8 @@ class Evidence(BaseModel):
     forwarded: bool = False
     language: str | None = None
     accounts_named: list[str] = []
-    reasons: list[str] = []
+    reasons: list[str] = []  # English, for JSON
+    details: list[Reason] = []  # the same as codes, rendered in the user's language
     location: str = ""
     sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
@@ -57,6 +59,7 @@ class Evidence(BaseModel):
             language=found.language,
             accounts_named=found.accounts,
             reasons=found.reasons,
+            details=found.details,
             location=location,
             sha256=found.sha256,
             archived=archived,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from verifier.archive import Archive, ArchiveError
 from verifier.catalogue import meta_facts, text_might_matter
-from verifier.classify import classify
+from verifier.classify import Classification, classify
 from verifier.config import Group
 from verifier.coverage import Found, build_report
 from verifier.evidence import EvidenceRecord, record_of, worth_keeping
@@ -30,10 +30,15 @@ def meta_criteria(since: date) -> Criteria:
     return Criteria(sender_terms=meta_facts().search_from_terms, since=since, text_might_matter=text_might_matter)
 
 
+def classify_raw(raw: bytes) -> Classification:
+    """The one path from bytes to a classification, shared by check and inspect."""
+    return classify(parse_mail(raw))
+
+
 def collect(source: MailSource, since: date) -> list[Found]:
     found = []
     for mail in source.messages(meta_criteria(since)):
-        classification = classify(parse_mail(mail.raw))
+        classification = classify_raw(mail.raw)
         found.append(Found(classification, mail.folder, mail.location, mail.raw))
     return found
 

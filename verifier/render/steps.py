@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from verifier.classify import Kind
 from verifier.i18n import Texts
+from verifier.reasons import last_about
 from verifier.report import Evidence, GroupResult, GroupStatus, Report
 from verifier.trust import Trust
 
@@ -18,6 +19,14 @@ def _best(group: GroupResult) -> Evidence | None:
     confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
     verified = [e for e in confirmations if e.trust is Trust.VERIFIED]
     return (verified or confirmations or group.evidence or [None])[0]
+
+
+def why(evidence: Evidence, t: Texts) -> str:
+    """The reason that matters for a warning or an unverified mail (its trust), in the user's language."""
+    reason = last_about(evidence.details, "trust", "kind")
+    if reason is not None:
+        return t.reason(reason)
+    return evidence.reasons[-1] if evidence.reasons else ""
 
 
 def group_step(group: GroupResult, t: Texts) -> str | None:
@@ -37,7 +46,7 @@ def group_step(group: GroupResult, t: Texts) -> str | None:
         "url": group.form_url,
         "accounts": accounts_text(group),
         "login": f"{first.username} ({first.platform.capitalize()})",
-        "reason": "; ".join(best.reasons[-1:]) if best else "",
+        "reason": why(best, t) if best else "",
     }
     return t(f"step.{group.status.value}", **values)
 
@@ -51,8 +60,9 @@ def next_steps(report: Report, t: Texts) -> list[str]:
         else:
             steps.append(t("step.unassigned_nameless", **values))
     for evidence in report.warnings:
-        reason = evidence.reasons[-1] if evidence.reasons else ""
-        steps.append(t("step.warning", subject=evidence.subject, sender=evidence.sender or "?", reason=reason))
+        steps.append(
+            t("step.warning", subject=evidence.subject, sender=evidence.sender or "?", reason=why(evidence, t))
+        )
     if report.skipped:
         steps.append(t("step.skipped", count=len(report.skipped), first=report.skipped[0]))
     return steps

@@ -1,0 +1,35 @@
+"""Reasons are codes rendered from data/ui/{de,en}.toml: both languages complete, every reason code known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from verifier.classify import classify
+from verifier.i18n import Texts, catalogue
+from verifier.mailtext import parse_mail
+
+MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
+
+
+def _keys(node: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in node.items():
+        keys |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return keys
+
+
+def test_ui_texts_are_key_complete_in_both_languages():
+    assert _keys(catalogue("de")) == _keys(catalogue("en"))
+
+
+def test_every_reason_the_corpus_produces_renders_in_german_and_english():
+    codes = set()
+    for path in sorted(MAILS.glob("*.eml")):
+        for reason in classify(parse_mail(path.read_bytes())).details:
+            codes.add(reason.code)
+            for lang in ("de", "en"):
+                text = Texts(lang).reason(reason)
+                assert text != reason.code and "{" not in text, (lang, reason)
+    reason_keys = {key.removeprefix("reason.") for key in _keys(catalogue("en")) if key.startswith("reason.")}
+    assert codes <= reason_keys
+    assert len(codes) >= 12

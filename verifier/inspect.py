@@ -1,0 +1,110 @@
+"""`verify-objection inspect`: classify saved mails (.eml files) without any mailbox, through the same path as check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from verifier.classify import Classification, Kind
+from verifier.reasons import Reason, read_reason
+from verifier.trust import Trust
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the same limit as the IMAP scan: bigger is not a mail we can read in memory
+
+
+class Inspection(BaseModel):
+    """One file's classification; the JSON keys of `inspect --json`. ``error`` is set when the file was not read."""
+
+    file: str
+    message_id: str | None = None
+    kind: Kind | None = None
+    platform: str | None = None
+    language: str | None = None
+    accounts: list[str] = []
+    recipient: str | None = None
+    sent_at: datetime | None = None
+    trust: Trust | None = None
+    forwarded: bool = False
+    reasons: list[str] = []
+    sha256: str | None = None
+    error: str | None = None
+    details: list[Reason] = []  # not in JSON: the reasons as codes, for the user's language
+
+    @classmethod
+    def of(cls, file: str, found: Classification) -> Inspection:
+        return cls(
+            file=file,
+            message_id=found.message_id or None,
+            kind=found.kind,
+            platform=found.platform,
+            language=found.language,
+            accounts=found.accounts,
+            recipient=found.recipient,
+            sent_at=found.sent_at,
+            trust=found.trust,
+            forwarded=found.forwarded,
+            reasons=found.reasons,
+            sha256=found.sha256,
+            details=found.details,
+        )
+
+
+def _unreadable(file: str, why: str) -> Inspection:
+    reason = read_reason("file_unreadable", why=why)
+    return Inspection(file=file, error=why, reasons=[reason.render("en")], details=[reason])
+
+
+def inspect_file(path: Path) -> Inspection:
+    from verifier.scan import classify_raw
+
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _unreadable(file, f"{size // 2**20} MB is too large for a mail")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _unreadable(file, "no such file")
+    except IsADirectoryError:
+        return _unreadable(file, "a directory, not a mail file")
+    except OSError as err:
+        return _unreadable(file, err.strerror or type(err).__name__)
+    return Inspection.of(file, classify_raw(raw))
+
+
+def inspect_files(paths: list[Path]) -> list[Inspection]:
+    return [inspect_file(path) for path in paths]
+
+
+def as_json(results: list[Inspection]) -> str:
+    import json
+
+    documents = [result.model_dump(mode="json", exclude={"details"}) for result in results]
+    return json.dumps(documents, ensure_ascii=False, indent=2) + "\n"
+
+
+def as_text(results: list[Inspection], lang: str) -> str:
+    from verifier.i18n import Texts
+
+    t = Texts(lang)
+    lines = []
+    for result in results:
+        if result.error is not None:
+            lines.append(t("inspect.unreadable", file=result.file, why=t.reason(result.details[0])))
+            continue
+        lines.append(
+            t(
+                "inspect.line",
+                file=result.file,
+                kind=t(f"kind.{result.kind.value if result.kind else 'unrelated'}"),
+                trust=t(f"trust.{result.trust.value if result.trust else 'unverified'}"),
+                platform=(result.platform or "-").capitalize(),
+                language=result.language or "?",
+                accounts=", ".join(result.accounts) or "-",
+                date=t.date(result.sent_at),
+            )
+        )
+        lines.extend(f"    - {t.reason(reason)}" for reason in result.details)
+    return "\n".join(lines) + "\n"
