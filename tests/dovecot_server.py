@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import datetime as dt
 import grp
-import ipaddress
 import itertools
 import os
 import pwd
@@ -38,10 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from certs import make_certs
 from imapclient import IMAPClient
 from imapclient.imap_utf7 import encode as imap_utf7_encode
 
@@ -111,96 +106,6 @@ def _reap_group(pgid: int, timeout: float = 5.0) -> None:
             time.sleep(0.01)
 
 
-def _write_pem(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.write_bytes(data)
-    path.chmod(mode)
-
-
-def _make_certs(directory: Path, names: list[str]) -> tuple[Path, Path, Path]:
-    """Create a CA plus a server cert whose SAN holds ``names``.
-
-    Entries that parse as IP addresses become IP SANs, the rest DNS SANs.
-    Returns (ca_file, cert_file, key_file).
-    """
-    now = dt.datetime.now(dt.UTC)
-    not_before = now - dt.timedelta(days=1)
-    not_after = now + dt.timedelta(days=30)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "verifier test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    sans: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            sans.append(x509.DNSName(name))
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    ca_file = directory / "ca.pem"
-    cert_file = directory / "server.pem"
-    key_file = directory / "server.key"
-    _write_pem(ca_file, ca_cert.public_bytes(serialization.Encoding.PEM))
-    _write_pem(cert_file, cert.public_bytes(serialization.Encoding.PEM))
-    _write_pem(
-        key_file,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        0o600,
-    )
-    return ca_file, cert_file, key_file
-
-
 class DovecotServer:
     """A throw-away Dovecot (2.3) listening on free ports of 127.0.0.1.
 
@@ -224,6 +129,7 @@ class DovecotServer:
         junk_special_use: bool = True,
         start_timeout: float = 10.0,
         tmp_dir: str | None = None,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         binary = dovecot_binary()
         if binary is None:
@@ -239,6 +145,9 @@ class DovecotServer:
         self.wrong_cert = wrong_cert
         self.junk_folder = junk_folder
         self.junk_special_use = junk_special_use
+        # With a URL, XOAUTH2/OAUTHBEARER logins are accepted when that endpoint (RFC 7662 style, POST token=…)
+        # answers {"active": true, "email": <user>}; password logins keep working through the passwd-file.
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.start_timeout = start_timeout
         self.start_seconds: float | None = None  # last start-to-greeting time
 
@@ -273,7 +182,7 @@ class DovecotServer:
             self.imaps_port = _free_port()
 
         names = ["wrong.example"] if wrong_cert else ["localhost", "127.0.0.1"]
-        self.ca_file, self.cert_file, self.key_file = _make_certs(self.root, names)
+        self.ca_file, self.cert_file, self.key_file = make_certs(self.root, names)
         self._made_dirs: set[Path] = set()
         self._setup_mail()
         self._write_config()
@@ -359,7 +268,7 @@ debug_log_path = {self.log_file}
 {users}protocols = imap
 listen = 127.0.0.1
 shutdown_clients = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_introspection_url else ""}
 disable_plaintext_auth = no
 auth_verbose = yes
 mail_debug = no
@@ -377,7 +286,7 @@ ssl_key = <{self.key_file}
 ssl_min_protocol = TLSv1.2
 ssl_prefer_server_ciphers = yes
 
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -411,6 +320,22 @@ service stats {{
 }}
 """
         self.config_file.write_text(config)
+
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_introspection_url:
+            return ""
+        ext = self.root / "dovecot-oauth2.conf.ext"
+        ext.write_text(
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "introspection_mode = post\n"
+            "force_introspection = yes\n"
+            "username_attribute = email\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        ext.chmod(0o644)
+        # Only the OAuth mechanisms reach this passdb: a PLAIN password must never be posted as a "token".
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {ext}\n}}\n"
 
     # -------------------------------------------------------------- lifecycle
 

@@ -101,7 +101,7 @@ def _model_keys(model: type, prefix: str) -> set[str]:
 def test_config_example_documents_every_setting():
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     tomllib.loads(text)  # and it is valid TOML
-    documented = set(re.findall(r"^\s*#?\s*([a-z_]+)\s*=", text, flags=re.MULTILINE))
+    documented = set(re.findall(r"^\s*#?\s*([a-z0-9_]+)\s*=", text, flags=re.MULTILINE))
     documented |= set(re.findall(r"\b(platform|username|name) =", text))
     wanted = {n for model in (ImapSettings, ArchiveSettings, Group, Account) for n in model.model_fields} | set(
         Settings.model_fields

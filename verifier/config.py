@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,8 @@ CONFIG_ENV = "VERIFY_OBJECTION_CONFIG"
 FIRST_CAMPAIGN = date(2024, 5, 1)
 
 Platform = Literal["instagram", "facebook"]
+AuthKind = Literal["password", "oauth2-microsoft", "oauth2-google", "oauth2-command"]
+log = logging.getLogger(__name__)
 
 
 class Account(BaseModel):
@@ -55,6 +59,12 @@ class ImapSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     password_command: str | None = None
+    # How to log in; unset = the provider preset's way (OAuth2 for Outlook.com), else "password".
+    auth: AuthKind | None = None
+    token_command: str | None = None  # prints an OAuth2 access token (any existing OAuth2 helper)
+    oauth2_client_id: str | None = None
+    oauth2_client_secret: SecretStr | None = None  # Google's "installed app" clients have one; Microsoft's do not
+    oauth2_authority: str = "consumers"  # Microsoft: consumers, organizations, common, a tenant, or an https URL
     folders: list[str] = []
     since: date = FIRST_CAMPAIGN
     ca_file: str = ""
@@ -116,12 +126,27 @@ def load_settings(path: Path, *, must_exist: bool = True) -> Settings:
         return _settings_from(None)
     try:
         with path.open("rb") as handle:
-            tomllib.load(handle)  # surface syntax errors with their line before pydantic sees the file
+            raw = tomllib.load(handle)  # surface syntax errors with their line before pydantic sees the file
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err}). Fix that line and run again.") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the file ({err.strerror}).") from None
+    imap = raw.get("imap")
+    if isinstance(imap, dict) and imap.get("password"):
+        _warn_if_readable_by_others(path)
     return _settings_from(path)
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "%s holds imap.password and other users may read it (mode %03o): run `chmod 600 %s`, or better use "
+            "`verify-objection login` (system keyring) or imap.password_command.",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
 
 
 def _settings_from(path: Path | None) -> Settings:

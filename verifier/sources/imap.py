@@ -14,6 +14,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from verifier.config import ImapSettings
+from verifier.credentials import Credentials, PasswordLogin
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.sources import Criteria, RawMail, ScanStats
 from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
@@ -66,11 +67,12 @@ def _server_text(err: Exception) -> str:
 
 
 class ImapSource:
-    def __init__(self, settings: ImapSettings, password: Callable[[], str]) -> None:
+    def __init__(self, settings: ImapSettings, credentials: Credentials | Callable[[], str]) -> None:
+        """``credentials`` logs in (password or XOAUTH2); a bare callable is taken as the password source."""
         if not settings.host or not settings.username:
             raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
         self.settings = settings
-        self._password = password
+        self._credentials = credentials if hasattr(credentials, "login") else PasswordLogin(credentials)
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
@@ -99,7 +101,9 @@ class ImapSource:
 
     def connect(self) -> None:
         import imapclient
-        from imapclient.exceptions import LoginError
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+        from verifier.providers import login_hint
 
         host, port = self.settings.host or "", self.settings.port
         mode = self._tls_mode()
@@ -116,15 +120,24 @@ class ImapSource:
                         transient=False,
                     )
                 client.starttls(self._ssl_context())
+            username = self.settings.username or ""
             try:
-                client.login(self.settings.username, self._password())
+                self._credentials.login(client, username)
             except LoginError as err:
                 raise AuthError(
-                    f"{host} refused the login for {self.settings.username}: {_server_text(err)}. "
-                    "Check the user name and password (some providers need an app password or IMAP switched on)."
+                    f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
                 ) from None
-            # A real command after login: some servers accept the login and fail on first use.
-            client.capabilities()
+            # A real command after login: some servers (Microsoft with another account's token) accept the login
+            # and fail on first use.
+            try:
+                client.list_folders("", "INBOX")
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError as err:
+                raise AuthError(
+                    f"{host} accepted the login for {username} but refused the first command ({_server_text(err)}). "
+                    "The sign-in may belong to another account: run `verify-objection login` again."
+                ) from None
         except (AuthError, MailboxError, ConfigError):
             raise
         except Exception as err:
