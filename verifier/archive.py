@@ -8,6 +8,7 @@ last committed state, never half a record.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,17 @@ MIGRATIONS: tuple[str, ...] = (
         record TEXT NOT NULL              -- the EvidenceRecord as JSON, frozen when first stored
     );
     CREATE INDEX mails_message_id ON mails (message_id);
+    """,
+    """
+    CREATE TABLE scan_state (
+        source TEXT PRIMARY KEY,          -- which mailbox ("lord@outlook.de at outlook.office365.com")
+        state TEXT NOT NULL               -- the backend's own resume point as JSON (IMAP: UIDVALIDITY, last UID)
+    );
+    CREATE TABLE last_run (
+        source TEXT PRIMARY KEY,
+        checked_at TEXT NOT NULL,
+        report TEXT NOT NULL              -- the previous Report as JSON: what --quiet compares against
+    );
     """,
 )
 
@@ -103,12 +115,18 @@ class Archive:
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
 
-    def store(self, found: Iterable[Found], checked_at: datetime, source: str) -> int:
-        """Keep every mail worth keeping (one transaction); a mail seen before only gets its last-seen time moved.
+    def store(self, found: Iterable[Found], checked_at: datetime, source: str, scan_state: dict | None = None) -> int:
+        """Keep every mail worth keeping; a mail seen before only gets its last-seen time moved. With ``scan_state``
+        the source's resume point is saved in the same transaction, so it never runs ahead of the stored mails.
         Returns how many were new."""
         new = 0
         try:
             with self._transaction():
+                if scan_state is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO scan_state (source, state) VALUES (?, ?)",
+                        (source, json.dumps(scan_state)),
+                    )
                 for item in found:
                     if not worth_keeping(item):
                         continue
@@ -136,6 +154,24 @@ class Archive:
         except sqlite3.Error as err:
             raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
         return new
+
+    def scan_state(self, source: str) -> dict | None:
+        row = self._db.execute("SELECT state FROM scan_state WHERE source = ?", (source,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def last_report(self, source: str) -> str | None:
+        row = self._db.execute("SELECT report FROM last_run WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def remember_report(self, source: str, checked_at: datetime, report_json: str) -> None:
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO last_run (source, checked_at, report) VALUES (?, ?, ?)",
+                    (source, checked_at.isoformat(), report_json),
+                )
+        except sqlite3.Error as err:
+            raise ArchiveError(f"evidence archive {self.path}: could not store the run ({err})") from None
 
     def _record(self, row: tuple) -> EvidenceRecord:
         record = EvidenceRecord.model_validate_json(row[3])

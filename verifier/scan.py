@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from verifier.archive import Archive, ArchiveError
@@ -24,6 +24,7 @@ class Outcome:
     report: Report
     # sha256 → (evidence record, raw bytes) of every mail worth keeping: what a proof report embeds
     records: dict[str, tuple[EvidenceRecord, bytes]] = field(default_factory=dict)
+    previous: Report | None = None  # the last run's report on this mailbox, for --quiet
 
 
 def meta_criteria(since: date) -> Criteria:
@@ -51,8 +52,14 @@ def from_archive(archive: Archive, *, skip: Sequence[Found] = (), archived: bool
         if record.sha256 in present or (record.message_id and record.message_id in present):
             continue
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify(parse_mail(raw)), record.folder, f"archive:{record.id}", raw, archived=archived))
+        kept.append(Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived=archived))
     return kept
+
+
+def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
+    """An incremental scan does not download mails it saw before: ask the mailbox which of them are still there."""
+    present = source.still_present([f.location for f in archived]) if archived else set()
+    return [replace(f, archived=f.location not in present) for f in archived]
 
 
 def _records(found: list[Found], archive: Archive | None, checked_at: datetime, source: str) -> dict:
@@ -75,15 +82,20 @@ def check(
     *,
     strict: bool = False,
     archive: Archive | None = None,
+    incremental: bool = True,
     warn: Warn = lambda _message: None,
 ) -> Outcome:
-    """Scan, keep what is worth keeping in the archive (if any), and count archived mails gone from the mailbox."""
+    """Scan (only what is new since the last run, if the archive remembers one), keep what is worth keeping in the
+    archive, count archived mails too, and remember this run for the next one."""
     checked_at = datetime.now(UTC)
+    previous = _previous_report(archive, source.description) if archive is not None else None
+    if archive is not None and incremental:
+        source.resume(archive.scan_state(source.description))
     found = collect(source, since)
     if archive is not None:
         try:
-            archive.store(found, checked_at, source.description)
-            found += from_archive(archive, skip=found)
+            archive.store(found, checked_at, source.description, scan_state=source.scan_state())
+            found += _mark_present(source, from_archive(archive, skip=found))
         except ArchiveError as err:  # the archive helps a check; it never stops one
             warn(f"{err}; the check went on without it.")
             archive = None
@@ -96,7 +108,27 @@ def check(
         skipped=source.stats.skipped,
         strict=strict,
     )
-    return Outcome(report, _records(found, archive, checked_at, source.description))
+    report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
+    if previous is not None and incremental:
+        # suspicious mails are never archived; an incremental scan does not see old ones again, so keep showing them
+        shown = {w.sha256 for w in report.warnings}
+        report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
+    if archive is not None:
+        try:
+            archive.remember_report(source.description, checked_at, report.model_dump_json())
+        except ArchiveError as err:
+            warn(str(err))
+    return Outcome(report, _records(found, archive, checked_at, source.description), previous)
+
+
+def _previous_report(archive: Archive, source: str) -> Report | None:
+    text = archive.last_report(source)
+    if text is None:
+        return None
+    try:
+        return Report.model_validate_json(text)
+    except ValueError:  # written by another version of the tool: as if there was no previous run
+        return None
 
 
 def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:

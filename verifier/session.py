@@ -63,8 +63,14 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Se
 
 
 def _imap_opener(settings: Settings) -> Callable[[], MailSource]:
-    from verifier.secrets import imap_password
+    from verifier.cli_common import at_terminal
+    from verifier.credentials import PasswordLogin, credentials_for
+    from verifier.providers import with_preset
     from verifier.sources.imap import ImapSource
 
-    password = cache(lambda: imap_password(settings.imap))  # ask (or run password_command) once per run
-    return lambda: ImapSource(settings.imap, password)
+    imap = with_preset(settings.imap)
+    credentials = credentials_for(imap, interactive=at_terminal())
+    if isinstance(credentials, PasswordLogin):
+        # ask (or run password_command) once per run, however often `watch` reconnects; tokens stay fresh per connect
+        credentials = PasswordLogin(cache(credentials.password))
+    return lambda: ImapSource(imap, credentials)

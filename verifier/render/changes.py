@@ -47,3 +47,19 @@ def changes(previous: Report | None, report: Report, t: Texts) -> list[str]:
                 )
             )
     return lines
+
+
+def cron_summary(previous: Report | None, report: Report, t: Texts) -> str:
+    """Empty when nothing changed since the last run; otherwise the changes, each group's status and the next steps
+    — short enough to read in a cron mail."""
+    from verifier.render.steps import accounts_text, next_steps
+
+    lines = changes(previous, report, t) if previous is not None else [t("change.first_run")]
+    if not lines:
+        return ""
+    lines += [""]
+    lines += [f"{g.name}: {t('status.' + g.status.value)} — {accounts_text(g)}" for g in report.groups]
+    steps = next_steps(report, t)
+    if steps:
+        lines += ["", t("next_steps") + ":", *(f"- {step}" for step in steps)]
+    return "\n".join(lines) + "\n"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import imaplib
-import ipaddress
 import logging
-import socket
-import ssl
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +14,7 @@ from verifier.config import ImapSettings
 from verifier.credentials import Credentials, PasswordLogin
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.sources import Criteria, RawMail, ScanStats
+from verifier.sources.imapconn import ImapConnector
 from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
 
 log = logging.getLogger(__name__)
@@ -50,132 +48,30 @@ class Folder:
     why: str  # "inbox", "\\Junk", "name", "configured"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _server_text(err: Exception) -> str:
-    text = str(err)
-    if text.startswith(("b'", 'b"')):
-        text = text[2:-1]
-    return text.strip() or type(err).__name__
-
-
 class ImapSource:
     def __init__(self, settings: ImapSettings, credentials: Credentials | Callable[[], str]) -> None:
         """``credentials`` logs in (password or XOAUTH2); a bare callable is taken as the password source."""
         if not settings.host or not settings.username:
             raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
         self.settings = settings
-        self._credentials = credentials if hasattr(credentials, "login") else PasswordLogin(credentials)
+        login = credentials if hasattr(credentials, "login") else PasswordLogin(credentials)
+        self._connector = ImapConnector(settings, login)
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
         # what this scan has already handled, so that a reconnect resumes instead of starting over
         self._examined: set[tuple[str, int, int]] = set()
         self._yielded_ids: set[str] = set()
+        # incremental scans: per folder (UIDVALIDITY, highest UID already examined), given and gained
+        self._resume: dict[str, tuple[int, int]] = {}
+        self._marks: dict[str, tuple[int, int]] = {}
 
     # -- connection -------------------------------------------------------------------------------------------------
-    def _tls_mode(self) -> str:
-        mode = self.settings.tls
-        if mode == "auto":
-            mode = "implicit" if self.settings.port == 993 else "starttls"
-        if mode == "none" and not _is_loopback(self.settings.host or ""):
-            raise ConfigError('imap.tls = "none" is only allowed for a server on this machine (127.0.0.1).')
-        return mode
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if self.settings.ca_file:
-            try:
-                context.load_verify_locations(cafile=self.settings.ca_file)
-            except (OSError, ssl.SSLError) as err:
-                ca_file = self.settings.ca_file
-                raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
-        return context
-
     def connect(self) -> None:
-        import imapclient
-        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
-
-        from verifier.providers import login_hint
-
-        host, port = self.settings.host or "", self.settings.port
-        mode = self._tls_mode()
-        timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
-        try:
-            client = imapclient.IMAPClient(
-                host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
-            )
-            if mode == "starttls":
-                if not client.has_capability("STARTTLS"):
-                    raise MailboxError(
-                        f"{host}:{port} does not offer STARTTLS, so the password would travel unencrypted; refused. "
-                        "Use port 993 (implicit TLS) or ask your provider.",
-                        transient=False,
-                    )
-                client.starttls(self._ssl_context())
-            username = self.settings.username or ""
-            try:
-                self._credentials.login(client, username)
-            except LoginError as err:
-                raise AuthError(
-                    f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
-                ) from None
-            # A real command after login: some servers (Microsoft with another account's token) accept the login
-            # and fail on first use.
-            try:
-                client.list_folders("", "INBOX")
-            except IMAPClientAbortError:
-                raise
-            except IMAPClientError as err:
-                raise AuthError(
-                    f"{host} accepted the login for {username} but refused the first command ({_server_text(err)}). "
-                    "The sign-in may belong to another account: run `verify-objection login` again."
-                ) from None
-        except (AuthError, MailboxError, ConfigError):
-            raise
-        except Exception as err:
-            raise self._mailbox_error(err) from None
-        self._client = client
+        self._client = self._connector.connect()
 
     def _mailbox_error(self, err: BaseException) -> MailboxError:
-        host, port = self.settings.host, self.settings.port
-        if isinstance(err, ssl.SSLCertVerificationError):
-            return MailboxError(
-                f"The TLS certificate of {host} could not be verified ({err.verify_message}). "
-                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect.",
-                transient=False,
-            )
-        if isinstance(err, socket.gaierror):
-            return MailboxError(
-                f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.", transient=False
-            )
-        if isinstance(err, ConnectionRefusedError):
-            return MailboxError(f"{host}:{port} refused the connection. Check imap.host and imap.port.")
-        if isinstance(err, TimeoutError | socket.timeout):
-            return MailboxError(
-                f"{host}:{port} did not answer within {self.settings.timeout:.0f} s. Try again later; "
-                "nothing was concluded from this incomplete scan.",
-                transient=False,
-            )
-        if isinstance(err, ssl.SSLError):
-            return MailboxError(f"TLS with {host}:{port} failed ({err.reason or err}). Check imap.port and imap.tls.")
-        if isinstance(err, OSError | imaplib.IMAP4.abort):
-            detail = err.strerror if isinstance(err, OSError) and err.strerror else _server_text(err)
-            return MailboxError(
-                f"The connection to {host}:{port} broke off ({detail[:160]}). Try again later; "
-                "nothing was concluded from this incomplete scan."
-            )
-        return MailboxError(
-            f"{host} answered in a way we do not understand ({type(err).__name__}: {_server_text(err)[:160]}). "
-            "Try again later; nothing was concluded from this incomplete scan."
-        )
+        return self._connector.mailbox_error(err)
 
     def open_client(self) -> object:
         """The connected, logged-in client, for callers that keep their own connection (`watch`'s IDLE)."""
@@ -256,34 +152,86 @@ class ImapSource:
             except Exception:
                 log.debug("closing the broken connection failed; it is gone either way")
 
+    # -- incremental scans ------------------------------------------------------------------------------------------
+    def resume(self, state: dict | None) -> None:
+        """Search only UIDs above the ones examined last time (per folder, while its UIDVALIDITY is unchanged)."""
+        folders = (state or {}).get("folders", {})
+        self._resume = {name: (int(v), int(u)) for name, (v, u) in folders.items()}
+
+    def scan_state(self) -> dict:
+        return {"folders": {**self._resume, **self._marks}}
+
+    def still_present(self, locations: list[str]) -> set[str]:
+        """Which of these earlier-found mails are still in the mailbox: one UID SEARCH per folder, no bodies."""
+        wanted: dict[tuple[str, int], dict[int, str]] = {}
+        for location in locations:
+            if parsed := _parse_location(location):
+                folder, validity, uid = parsed
+                wanted.setdefault((folder, validity), {})[uid] = location
+        present: set[str] = set()
+        if not wanted:
+            return present
+        try:
+            if self._client is None:
+                self.connect()
+            for (folder, validity), by_uid in wanted.items():
+                try:
+                    status = self._client.select_folder(folder, readonly=True)
+                except Exception as err:
+                    if "NONEXISTENT" in str(err).upper() or "doesn't exist" in str(err):
+                        continue  # the folder itself is gone
+                    raise
+                if status.get(b"UIDVALIDITY", 0) != validity:
+                    continue  # renumbered: a full rescan finds those mails by their bytes instead
+                found = self._client.search(["UID", ",".join(map(str, sorted(by_uid)))])
+                present |= {by_uid[uid] for uid in found if uid in by_uid}
+        except (ConfigError, AuthError, MailboxError):
+            raise
+        except Exception as err:
+            raise self._mailbox_error(err) from None
+        return present
+
     def _scan(self, criteria: Criteria) -> Iterator[RawMail]:
         for folder in self.folders():
             if folder.name not in self.stats.folders:
                 self.stats.folders.append(folder.name)
             status = self._client.select_folder(folder.name, readonly=True)  # EXAMINE
             validity = status.get(b"UIDVALIDITY", 0)
-            uids = sorted(self._client.search(self._search_criteria(criteria)))
-            log.debug("%s: %d candidate(s) from Meta senders", folder.name, len(uids))
+            query, after = self._search_criteria(criteria), 0
+            known = self._resume.get(folder.name)
+            if known and known[0] == validity:
+                after = known[1]
+                query += ["UID", f"{after + 1}:*"]
+            elif known:
+                log.info("%s: UIDVALIDITY changed (%s → %s); scanning it whole", folder.name, known[0], validity)
+            # "n:*" always matches the highest UID, even below n: filter
+            uids = sorted(uid for uid in self._client.search(query) if uid > after)
+            log.debug("%s: %d new candidate(s) from Meta senders above UID %d", folder.name, len(uids), after)
             fresh = [uid for uid in uids if (folder.name, validity, uid) not in self._examined]
             self.stats.candidates += len(fresh)
-            if not fresh:
-                continue
-            wanted = self._worth_downloading(fresh, criteria, folder.name)
-            for start in range(0, len(wanted), CHUNK):
-                chunk = wanted[start : start + CHUNK]
-                for uid, data in sorted(self._client.fetch(chunk, ["BODY.PEEK[]"]).items()):
-                    raw = data.get(b"BODY[]")
-                    if not isinstance(raw, bytes):
-                        self.stats.skipped.append(f"{folder.name} UID {uid}: the server sent no body")
-                        continue
-                    self.stats.downloaded += 1
-                    self._examined.add((folder.name, validity, uid))
-                    if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
-                        self._yielded_ids.add(message_id)
-                    where = f"imap:{folder.name};UIDVALIDITY={validity};UID={uid}"
-                    yield RawMail(raw=raw, folder=folder.name, location=where)
+            yield from self._download(folder.name, validity, fresh, criteria)
             # mails judged not worth downloading are examined too: a resumed scan need not look at them again
             self._examined.update((folder.name, validity, uid) for uid in fresh)
+            uidnext = status.get(b"UIDNEXT")
+            highest = max([after, *uids, (uidnext - 1) if isinstance(uidnext, int) else 0])
+            self._marks[folder.name] = (validity, highest)
+
+    def _download(self, folder: str, validity: int, fresh: list[int], criteria: Criteria) -> Iterator[RawMail]:
+        if not fresh:
+            return
+        wanted = self._worth_downloading(fresh, criteria, folder)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            for uid, data in sorted(self._client.fetch(chunk, ["BODY.PEEK[]"]).items()):
+                raw = data.get(b"BODY[]")
+                if not isinstance(raw, bytes):
+                    self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
+                    continue
+                self.stats.downloaded += 1
+                self._examined.add((folder, validity, uid))
+                if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
+                    self._yielded_ids.add(message_id)
+                yield RawMail(raw=raw, folder=folder, location=_location(folder, validity, uid))
 
     def _worth_downloading(self, uids: list[int], criteria: Criteria, folder: str) -> list[int]:
         """Headers and structure first, then the text part; the whole mail only if it may concern the objection."""
@@ -311,6 +259,15 @@ class ImapSource:
                 if criteria.text_might_matter(text):
                     wanted.append(uid)
         return sorted(wanted)
+
+
+def _location(folder: str, validity: int, uid: int) -> str:
+    return f"imap:{folder};UIDVALIDITY={validity};UID={uid}"
+
+
+def _parse_location(location: str) -> tuple[str, int, int] | None:
+    match = re.fullmatch(r"imap:(.*);UIDVALIDITY=(\d+);UID=(\d+)", location)
+    return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
 
 
 def _message_id(data: dict[bytes, object]) -> str:

@@ -52,6 +52,16 @@ class _LocalSource:
         self.stats.downloaded += 1
         return RawMail(raw=raw, folder=folder, location=location)
 
+    # Local mailboxes are read whole every time: nothing to resume, and whatever this run did not see is gone.
+    def resume(self, state: dict | None) -> None:
+        pass
+
+    def scan_state(self) -> dict:
+        return {}
+
+    def still_present(self, locations: list[str]) -> set[str]:
+        return set()
+
     def close(self) -> None:
         pass
 

@@ -1,0 +1,53 @@
+"""`login` and `init`: signing in once, and writing a first config file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from verifier import cli_common
+
+
+@click.command()
+@click.pass_obj
+def login(obj: dict) -> None:
+    """Sign in once: Microsoft/Google in the browser (token kept for later runs), or store the password in the
+    system keyring. Then tests the login, read-only."""
+    from verifier.config import load_settings, resolve_config_path
+    from verifier.signin import sign_in
+
+    settings = load_settings(resolve_config_path(obj["config_path"]))
+    click.echo(sign_in(settings.imap, at_terminal=cli_common.at_terminal()))
+
+
+@click.command()
+@click.option("--email", help="The mailbox address (usually the one you typed into Meta's form).")
+@click.option("--provider", help="A preset by name (e.g. ionos) for an own domain at a known provider.")
+@click.option("--host", help="IMAP server, for a domain without a preset.")
+@click.option("--port", type=int, help="IMAP port (default 993).")
+@click.option("--ca-file", help="CA bundle (PEM) of a self-hosted server with its own certificate authority.")
+@click.option(
+    "--auth",
+    type=click.Choice(["password", "oauth2-microsoft", "oauth2-google", "oauth2-command"]),
+    help="How to log in (default: the provider's way).",
+)
+@click.option("--password-command", help="A command that prints the password.")
+@click.option("--token-command", help="A command that prints an OAuth2 access token.")
+@click.option("--client-id", help="Your own OAuth2 client (app) ID.")
+@click.option("--authority", help="Microsoft: consumers (default), organizations, common, or a tenant.")
+@click.option("--group", "groups", multiple=True, metavar="NAME=PLATFORM:USER,…", help="An Accounts Center group.")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--skip-login", is_flag=True, help="Do not test the login (offline set-up).")
+@click.option("--non-interactive", is_flag=True, help="Ask nothing; take everything from the options.")
+@click.pass_obj
+def init(obj: dict, **answers: object) -> None:
+    """Write a commented config file (mode 0600): asks for your address, how to log in, and your Accounts Center
+    groups, then tests the login (read-only)."""
+    from verifier.config import resolve_config_path
+    from verifier.setup import run_init
+
+    code = run_init(
+        resolve_config_path(obj["config_path"]), answers, lang=obj["lang"], at_terminal=cli_common.at_terminal()
+    )
+    sys.exit(code)

@@ -1,0 +1,138 @@
+"""`check`, `report` and `inspect`: the verdict from a mailbox, from the archive alone, or for saved mails."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from verifier.cli_common import archive_option, format_option, open_archive, print_report, warn
+
+
+@click.command()
+@click.option("--mailbox", help="Read a local mailbox instead of IMAP: maildir:PATH, mbox:PATH, or a folder of .eml.")
+@click.option("--demo", is_flag=True, help="Run on the bundled demo mailbox (no account; no archive unless --archive).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the table.")
+@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False), help="Also write a proof report (.pdf/.md/.json)."
+)
+@format_option
+@archive_option
+@click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
+@click.option("--full", is_flag=True, help="Scan every folder whole, not only what is new since the last run.")
+@click.option("--quiet", is_flag=True, help="For cron: print nothing unless something changed since the last run.")
+@click.pass_obj
+def check(
+    obj: dict,
+    mailbox: str | None,
+    demo: bool,
+    as_json: bool,
+    strict: bool,
+    report_path: str | None,
+    fmt: str | None,
+    archive_path: str | None,
+    no_archive: bool,
+    full: bool,
+    quiet: bool,
+) -> None:
+    """Scan the mailbox (every folder that matters, Junk included) and report which groups are covered."""
+    from verifier.archive import resolve_archive_path
+    from verifier.lock import run_lock
+    from verifier.proof_files import report_format
+    from verifier.scan import check as run_check
+    from verifier.session import open_session
+
+    if report_path:
+        fmt = report_format(Path(report_path), fmt)  # a bad name is a usage error before any network traffic
+    session = open_session(obj["config_path"], mailbox, demo)
+    settings = session.settings
+    # The demo must not mix made-up mails into the user's real archive: it archives only where --archive says.
+    use_archive = not no_archive and (archive_path or not demo)
+    lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
+    with run_lock(lock_path if use_archive else None):
+        archive = open_archive(archive_path, settings.archive.path) if use_archive else None
+        source = session.open_source()
+        try:
+            outcome = run_check(
+                source,
+                settings.groups,
+                settings.imap.since,
+                strict=strict,
+                archive=archive,
+                incremental=not full,
+                warn=warn,
+            )
+        finally:
+            source.close()
+            if archive is not None:
+                archive.close()
+    if report_path:
+        _write_proof(outcome, Path(report_path), fmt or "pdf", obj["lang"], archive)
+    if quiet:
+        _print_changes(outcome, obj["lang"])
+    else:
+        print_report(outcome.report, obj["lang"], as_json)
+    sys.exit(outcome.report.exit_code)
+
+
+def _print_changes(outcome: object, lang: str) -> None:
+    """What a cron mail should say: nothing when nothing changed, else the changes and the next steps."""
+    from verifier.i18n import Texts
+    from verifier.render.changes import cron_summary
+
+    text = cron_summary(outcome.previous, outcome.report, Texts(lang))  # type: ignore[attr-defined]
+    if text:
+        click.echo(text, nl=False)
+
+
+def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: object) -> None:
+    from verifier.i18n import Texts
+    from verifier.proof import build_proof
+    from verifier.proof_files import write_report
+
+    archive_file = str(archive.path) if archive is not None else None  # type: ignore[attr-defined]
+    proof = build_proof(outcome.report, outcome.records, archive_file)  # type: ignore[attr-defined]
+    digest = write_report(proof, path, fmt, Texts(lang))
+    click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@format_option
+@archive_option
+@click.option("--demo", is_flag=True, help="Use the demo configuration's groups.")
+@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@click.pass_obj
+def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo: bool, strict: bool) -> None:
+    """Write a proof report (PATH.pdf/.md/.json) from the evidence archive alone; no mailbox needed."""
+    from verifier.archive import Archive, resolve_archive_path
+    from verifier.config import load_settings, resolve_config_path
+    from verifier.proof_files import report_format
+    from verifier.scan import report_from_archive
+    from verifier.session import demo_dir
+
+    fmt = report_format(Path(path), fmt)
+    config = demo_dir() / "config.toml" if demo else resolve_config_path(obj["config_path"])
+    settings = load_settings(config)
+    with Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False) as archive:
+        outcome = report_from_archive(archive, settings.groups, strict=strict)
+        _write_proof(outcome, Path(path), fmt, obj["lang"], archive)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
+@click.pass_obj
+def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
+    """Classify saved mails (.eml) without any mailbox: kind, trust, accounts named, and why.
+
+    Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
+    """
+    from verifier.inspect import as_json as render_json
+    from verifier.inspect import as_text, inspect_files
+
+    results = inspect_files(list(files))
+    click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)
+    sys.exit(2 if any(result.error for result in results) else 0)

@@ -1,0 +1,59 @@
+"""Small pieces the command modules share: warnings on stderr, archive and format options, terminal detection."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def at_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def warn(message: str) -> None:
+    click.echo(f"verify-objection: warning: {message}", err=True)
+
+
+def open_archive(cli_path: str | None, configured: str, *, create: bool = True, quiet: bool = False):
+    """The evidence archive, or None with one warning line: a check never fails because of its archive."""
+    from verifier.archive import Archive, ArchiveError, resolve_archive_path
+
+    path = resolve_archive_path(cli_path, configured)
+    try:
+        return Archive.open(path, create=create)
+    except ArchiveError as err:
+        if not quiet:
+            warn(f"{err}; going on without the evidence archive.")
+        return None
+
+
+archive_option = click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(dir_okay=False),
+    help="Evidence archive file (default: [archive] path, else the user data dir).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["md", "pdf", "json"]), help="Report format (default: from the file name)."
+)
+
+
+def print_report(report: object, lang: str, as_json: bool) -> None:
+    from verifier.i18n import Texts
+
+    t = Texts(lang)
+    if as_json:
+        from verifier.render.json import render_json
+
+        click.echo(render_json(report), nl=False)
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        from verifier.render.terminal import render_rich
+
+        render_rich(report, t, Console())
+    else:
+        from verifier.render.terminal import render_plain
+
+        click.echo(render_plain(report, t), nl=False)

@@ -1,0 +1,35 @@
+"""Logging for -v/--debug: rich on a terminal, plain lines otherwise; secrets blanked and mail bodies never shown."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+MAX_LINE = 300  # imaplib logs whole server answers at DEBUG, mail bodies included: cut them
+
+
+class TruncatingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > MAX_LINE:
+            record.msg = f"{message[:MAX_LINE]}… ({len(message) - MAX_LINE} more characters not shown)"
+            record.args = None
+        return True
+
+
+def setup_logging(verbose: bool, debug: bool) -> None:
+    from verifier.secrets import RedactingFilter
+
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=False, markup=False)
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # first blank secrets, then shorten: a cut must not leave half a secret
+    handler.addFilter(TruncatingFilter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    if not debug:  # mail-parser reports every odd mail at WARNING; our own reasons already say what matters
+        logging.getLogger("mailparser").setLevel(logging.ERROR)

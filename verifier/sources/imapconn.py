@@ -1,0 +1,133 @@
+"""Opening an IMAP connection safely: verified TLS (implicit or STARTTLS, never a password in clear), login, and
+every connection fault turned into one line with exit code 3 or 4."""
+
+from __future__ import annotations
+
+import imaplib
+import ipaddress
+import socket
+import ssl
+
+from verifier.config import ImapSettings
+from verifier.credentials import Credentials
+from verifier.errors import AuthError, ConfigError, MailboxError
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server_text(err: Exception) -> str:
+    text = str(err)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return text.strip() or type(err).__name__
+
+
+class ImapConnector:
+    """Makes logged-in, read-only-ready IMAPClient connections for one mailbox."""
+
+    def __init__(self, settings: ImapSettings, credentials: Credentials) -> None:
+        self.settings = settings
+        self._credentials = credentials
+
+    def _tls_mode(self) -> str:
+        mode = self.settings.tls
+        if mode == "auto":
+            mode = "implicit" if self.settings.port == 993 else "starttls"
+        if mode == "none" and not _is_loopback(self.settings.host or ""):
+            raise ConfigError('imap.tls = "none" is only allowed for a server on this machine (127.0.0.1).')
+        return mode
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file:
+            try:
+                context.load_verify_locations(cafile=self.settings.ca_file)
+            except (OSError, ssl.SSLError) as err:
+                ca_file = self.settings.ca_file
+                raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
+        return context
+
+    def connect(self) -> object:
+        import imapclient
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+        from verifier.providers import login_hint
+
+        host, port = self.settings.host or "", self.settings.port
+        mode = self._tls_mode()
+        timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
+        try:
+            client = imapclient.IMAPClient(
+                host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
+            )
+            if mode == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise MailboxError(
+                        f"{host}:{port} does not offer STARTTLS, so the password would travel unencrypted; refused. "
+                        "Use port 993 (implicit TLS) or ask your provider.",
+                        transient=False,
+                    )
+                client.starttls(self._ssl_context())
+            username = self.settings.username or ""
+            try:
+                self._credentials.login(client, username)
+            except LoginError as err:
+                raise AuthError(
+                    f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
+                ) from None
+            # A real command after login: some servers (Microsoft with another account's token) accept the login
+            # and fail on first use.
+            try:
+                client.list_folders("", "INBOX")
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError as err:
+                raise AuthError(
+                    f"{host} accepted the login for {username} but refused the first command ({_server_text(err)}). "
+                    "The sign-in may belong to another account: run `verify-objection login` again."
+                ) from None
+        except (AuthError, MailboxError, ConfigError):
+            raise
+        except Exception as err:
+            raise self.mailbox_error(err) from None
+        return client
+
+    def mailbox_error(self, err: BaseException) -> MailboxError:
+        host, port = self.settings.host, self.settings.port
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return MailboxError(
+                f"The TLS certificate of {host} could not be verified ({err.verify_message}). "
+                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect.",
+                transient=False,
+            )
+        if isinstance(err, socket.gaierror):
+            return MailboxError(
+                f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.", transient=False
+            )
+        if isinstance(err, ConnectionRefusedError):
+            return MailboxError(f"{host}:{port} refused the connection. Check imap.host and imap.port.")
+        if isinstance(err, TimeoutError | socket.timeout):
+            return MailboxError(
+                f"{host}:{port} did not answer within {self.settings.timeout:.0f} s. Try again later; "
+                "nothing was concluded from this incomplete scan.",
+                transient=False,
+            )
+        if isinstance(err, ssl.SSLError):
+            return MailboxError(f"TLS with {host}:{port} failed ({err.reason or err}). Check imap.port and imap.tls.")
+        if isinstance(err, OSError | imaplib.IMAP4.abort):
+            detail = err.strerror if isinstance(err, OSError) and err.strerror else _server_text(err)
+            return MailboxError(
+                f"The connection to {host}:{port} broke off ({detail[:160]}). Try again later; "
+                "nothing was concluded from this incomplete scan."
+            )
+        return MailboxError(
+            f"{host} answered in a way we do not understand ({type(err).__name__}: {_server_text(err)[:160]}). "
+            "Try again later; nothing was concluded from this incomplete scan."
+        )
