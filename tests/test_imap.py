@@ -181,6 +181,8 @@ def test_debug_output_never_contains_the_password(filled: DovecotServer, tmp_pat
     assert result.exit_code == 1
     assert "UID SEARCH" in result.stderr  # the debug log is really there
     assert filled.password not in result.output and "horse battery" not in result.output
+    footer = "Diese Nachricht wurde an"  # the end of a fetched mail's body, as it travels on the wire
+    assert footer in mail(DE_CONFIRMATION).decode() and footer not in result.output
     wrong = {"VERIFY_OBJECTION_IMAP__PASSWORD": "Xq9-wrong-secret-Zt"}
     failed = run("--debug", "--config", str(imap_config(tmp_path, filled)), "check", env=wrong)
     assert failed.exit_code == 3 and "Xq9-wrong-secret-Zt" not in failed.output
