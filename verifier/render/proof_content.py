@@ -103,7 +103,8 @@ def _evidence_blocks(evidence: Evidence, proof: Proof, t: Texts) -> list[Block]:
         Row(t("proof.subject"), evidence.subject or "–"),
         Row(t("proof.folder"), evidence.folder),
         Row(t("proof.trust"), trust_text(evidence.trust.value, t)),
-        Row(t("proof.why"), "; ".join(evidence.reasons)),
+        # in the reader's language; the evidence record further down keeps the words as they were stored
+        Row(t("proof.why"), "; ".join(t.reason(r) for r in evidence.details) or "; ".join(evidence.reasons)),
         Row("SHA-256", evidence.sha256, mono=True),
     ]
     if mail:
