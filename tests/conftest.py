@@ -45,3 +45,19 @@ def offline_dkim_keys() -> Iterator[object]:
     previous = dkimcheck.set_key_lookup(keys)
     yield keys
     dkimcheck.set_key_lookup(previous)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every byte the client sends to the IMAP server (after TLS is unwrapped), to assert on the conversation."""
+    import imaplib
+
+    record: list[bytes] = []
+    original = imaplib.IMAP4.send
+
+    def recording_send(self, data: bytes) -> None:
+        record.append(bytes(data))
+        original(self, data)
+
+    monkeypatch.setattr(imaplib.IMAP4, "send", recording_send)
+    return record

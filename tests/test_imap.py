@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import imaplib
 import mailbox
 from pathlib import Path
 
@@ -52,18 +51,6 @@ def test_scan_over_imaps_finds_junk_and_changes_no_flag(filled: DovecotServer, t
     assert not any("\\Seen" in flags for flags in after["Junk"].values())
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[bytes]:
-    """Every byte the client sends to the server (after TLS is unwrapped), to assert on the IMAP conversation."""
-    record: list[bytes] = []
-    original = imaplib.IMAP4.send
-
-    def recording_send(self, data: bytes) -> None:
-        record.append(bytes(data))
-        original(self, data)
-
-    monkeypatch.setattr(imaplib.IMAP4, "send", recording_send)
-    return record
 
 
 def test_scan_sends_no_command_that_could_change_the_mailbox(filled: DovecotServer, tmp_path: Path, sent):

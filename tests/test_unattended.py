@@ -3,7 +3,6 @@ a second concurrent run is refused with exit 5, and `schedule` prints something 
 
 from __future__ import annotations
 
-import imaplib
 import shlex
 from pathlib import Path
 
@@ -17,17 +16,6 @@ from verifier.lock import run_lock
 PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[bytes]:
-    record: list[bytes] = []
-    original = imaplib.IMAP4.send
-
-    def recording_send(self, data: bytes) -> None:
-        record.append(bytes(data))
-        original(self, data)
-
-    monkeypatch.setattr(imaplib.IMAP4, "send", recording_send)
-    return record
 
 
 def fetches(sent: list[bytes]) -> list[bytes]:
