@@ -97,3 +97,14 @@ def test_bad_timeout_and_unknown_group_are_exit_2(tmp_path: Path):
     assert run("--config", str(config), "watch", "--mailbox", str(tmp_path), "--timeout", "soon").exit_code == 2
     result = run("--config", str(config), "watch", "--mailbox", str(tmp_path), "--group", "Nope")
     assert result.exit_code == 2 and "Nope" in result.stderr
+
+
+def test_ctrl_c_ends_watch_cleanly(dovecot: DovecotServer, tmp_path: Path):
+    import signal
+
+    process = start_watch(imap_config(tmp_path, dovecot), "--timeout", "60s")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    code, _stdout, stderr = finish(process)
+    assert code == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
