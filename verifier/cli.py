@@ -52,7 +52,8 @@ def main(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
     """Checks your mailbox for Meta's confirmation of your objection to AI training (GDPR Art. 21),
     read-only, and tells which Accounts Center groups still need an objection form.
 
-    Exit codes: 0 all covered, 1 action needed, 2 usage/config error, 3 login refused, 4 mailbox unreachable.
+    Exit codes: 0 all covered, 1 action needed, 2 usage/config error, 3 login refused, 4 mailbox unreachable,
+    5 another run is still going.
     """
     from verifier.i18n import default_language
     from verifier.logs import setup_logging
