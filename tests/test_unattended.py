@@ -3,6 +3,7 @@ a second concurrent run is refused with exit 5, and `schedule` prints something 
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -124,3 +125,22 @@ def test_schedule_prints_a_runnable_crontab_line_and_systemd_units(tmp_path: Pat
     assert Path(argv[0]).is_absolute() and "--quiet" in argv and str(config.resolve()) in argv
     assert "ExecStart=" in result.stdout and "OnCalendar=daily" in result.stdout
     assert "systemctl --user enable --now verify-objection.timer" in result.stdout
+
+
+def test_an_archive_that_fails_after_an_incremental_scan_does_not_lose_the_old_evidence(
+    dovecot: DovecotServer, tmp_path: Path, monkeypatch
+):
+    from verifier.archive import Archive, ArchiveError
+
+    dovecot.deliver(mail(DE_CONFIRMATION), "Junk")
+    config = str(imap_config(tmp_path, dovecot))
+    run_json("--config", config, "check", env=PASSWORD_ENV)
+
+    def full_disk(*_args, **_kwargs):
+        raise ArchiveError("evidence archive: database or disk is full")
+
+    monkeypatch.setattr(Archive, "store", full_disk)
+    result = run("--config", config, "check", "--json", env=PASSWORD_ENV)
+    # the incremental scan saw nothing new; the confirmation is known only from the archive, read before the scan
+    assert statuses(json.loads(result.stdout))["Privat"] == "confirmed"
+    assert "disk is full" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -44,16 +45,32 @@ def collect(source: MailSource, since: date) -> list[Found]:
     return found
 
 
-def from_archive(archive: Archive, *, skip: Sequence[Found] = (), archived: bool = True) -> list[Found]:
-    """The archive's mails, classified again with today's rules; those also in ``skip`` (the mailbox) left out."""
-    present = ({f.classification.sha256 for f in skip} | {f.classification.message_id for f in skip}) - {""}
+def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
+    """Every mail in the archive, classified again with today's rules."""
     kept = []
     for record in archive.records():
-        if record.sha256 in present or (record.message_id and record.message_id in present):
-            continue
         raw = archive.raw(record.id or 0)
         kept.append(Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived=archived))
     return kept
+
+
+def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
+    """The archived mails this scan did not bring (the same bytes, or the same Message-ID)."""
+    seen = ({f.classification.sha256 for f in found} | {f.classification.message_id for f in found}) - {""}
+
+    def brought(item: Found) -> bool:
+        c = item.classification
+        return c.sha256 in seen or c.message_id in seen  # "" is never in seen
+
+    return [item for item in known if not brought(item)]
+
+
+def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
+    """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
+    try:
+        return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
+    except sqlite3.Error as err:
+        raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
@@ -88,17 +105,25 @@ def check(
     """Scan (only what is new since the last run, if the archive remembers one), keep what is worth keeping in the
     archive, count archived mails too, and remember this run for the next one."""
     checked_at = datetime.now(UTC)
-    previous = _previous_report(archive, source.description) if archive is not None else None
-    if archive is not None and incremental:
-        source.resume(archive.scan_state(source.description))
+    known: list[Found] = []
+    previous: Report | None = None
+    if archive is not None:
+        try:
+            known, state, previous = _read_archive(archive, source.description)
+            if incremental:
+                source.resume(state)
+        except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
+            warn(f"{err}; the check went on without it.")
+            archive = None
     found = collect(source, since)
     if archive is not None:
         try:
             archive.store(found, checked_at, source.description, scan_state=source.scan_state())
-            found += _mark_present(source, from_archive(archive, skip=found))
-        except ArchiveError as err:  # the archive helps a check; it never stops one
-            warn(f"{err}; the check went on without it.")
-            archive = None
+        except ArchiveError as err:
+            # The resume point did not move either (same transaction), and what was archived before is already
+            # read: the verdict below is still complete.
+            warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
+    found += _mark_present(source, _not_in(known, found))
     report = build_report(
         found,
         groups,
