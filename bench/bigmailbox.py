@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, OUTLOOK_PASS
+from mailbuilder import DE_CONFIRMATION, DKIM_SIGNATURE, EN_CONFIRMATION, OUTLOOK_PASS
 
 META_SHARE = 0.02
 CONFIRMATIONS = [("Junk", DE_CONFIRMATION, "lord.canterville"), ("INBOX", EN_CONFIRMATION, "bello.der.hund")]
@@ -44,6 +44,7 @@ def _message(
     boundary = f"b{index:08d}"
     headers = [
         *([f"Authentication-Results: {OUTLOOK_PASS.format(domain=domain)}"] if auth else []),
+        f"DKIM-Signature: {DKIM_SIGNATURE.format(domain=domain)}",
         f"From: {sender}",
         "To: lord.canterville@outlook.de",
         f"Subject: {subject}",

@@ -90,3 +90,11 @@ def test_garbage_bytes_never_raise():
         found = judge(raw)
         assert found.kind is Kind.UNRELATED
         assert found.trust is not Trust.VERIFIED
+
+
+def test_a_pass_verdict_for_a_signature_the_mail_does_not_carry_is_not_trusted():
+    # A provider that adds no Authentication-Results of its own leaves the sender's forged one on top.
+    forged = judge(mail(DE_CONFIRMATION, signed=False))  # "dkim=pass header.d=mail.instagram.com", no signature
+    assert forged.trust is Trust.UNVERIFIED
+    assert any("carries none" in reason for reason in forged.reasons)
+    assert judge(mail(DE_CONFIRMATION)).trust is Trust.VERIFIED  # the same mail with its signature

@@ -92,6 +92,10 @@ def _provider_checks(header: str, meta_org: str) -> tuple[list[str], list[str]]:
     return passed, failed
 
 
+def _carries_signature_of(parsed: ParsedMail, meta_org: str) -> bool:
+    return any(meta_domain_of(domain) == meta_org for domain in dkimcheck.signing_domains(parsed.raw))
+
+
 def newest_arc_results(values: list[str]) -> str | None:
     """The ARC-Authentication-Results with the highest instance number (added last, by the receiving side)."""
     best: tuple[int, str] | None = None
@@ -139,6 +143,10 @@ def judge(parsed: ParsedMail) -> TrustVerdict:
         pass_code = fail_code = ""
     if failed:
         return TrustVerdict(Trust.SUSPICIOUS, True, [trust_reason(fail_code, org=meta_org, checks=", ".join(failed))])
+    if passed and not _carries_signature_of(parsed, meta_org):
+        # A provider's "dkim=pass header.d=instagram.com" for a mail with no Instagram signature in it is not the
+        # provider's word: it is a header the sender wrote, left topmost by a provider that adds none of its own.
+        return TrustVerdict(Trust.UNVERIFIED, True, [trust_reason("claimed_signature_missing", org=meta_org)])
     if passed:
         return TrustVerdict(Trust.VERIFIED, True, [trust_reason(pass_code, checks=", ".join(passed))])
     fallback = _own_dkim(parsed, meta_org)
