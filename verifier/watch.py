@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from verifier.errors import AuthError, ExitCode, VerifierError
 from verifier.report import GroupStatus, Report
+from verifier.sources.imapconn import close_quietly
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class FolderWaiter(threading.Thread):
                 self.signals.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
-                _quietly_close(client)
+                close_quietly(client)
 
     def _idle(self, client) -> None:
         client.idle()
@@ -172,15 +173,6 @@ def watch(
         signals.stop.set()
         for thread in threads:
             thread.join(timeout=3)
-
-
-def _quietly_close(client) -> None:
-    if client is None:
-        return
-    try:
-        client.shutdown()
-    except Exception:
-        log.debug("closing a watch connection failed; it is gone either way")
 
 
 def parse_duration(text: str) -> float:

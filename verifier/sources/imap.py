@@ -14,7 +14,7 @@ from verifier.config import ImapSettings
 from verifier.credentials import Credentials, PasswordLogin
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.sources import Criteria, RawMail, ScanStats
-from verifier.sources.imapconn import ImapConnector
+from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
 
 log = logging.getLogger(__name__)
@@ -146,11 +146,7 @@ class ImapSource:
 
     def _drop(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.shutdown()
-            except Exception:
-                log.debug("closing the broken connection failed; it is gone either way")
+        close_quietly(client)
 
     # -- incremental scans ------------------------------------------------------------------------------------------
     def resume(self, state: dict | None) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import imaplib
 import ipaddress
+import logging
 import socket
 import ssl
 
 from verifier.config import ImapSettings
 from verifier.credentials import Credentials
 from verifier.errors import AuthError, ConfigError, MailboxError
+
+log = logging.getLogger(__name__)
 
 
 def _is_loopback(host: str) -> bool:
@@ -20,6 +23,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def close_quietly(client: object | None) -> None:
+    """Drop a connection that may already be broken; it is gone either way."""
+    if client is None:
+        return
+    try:
+        client.shutdown()  # type: ignore[attr-defined]
+    except Exception:
+        log.debug("closing a broken IMAP connection failed; it is gone either way")
 
 
 def _server_text(err: Exception) -> str:
