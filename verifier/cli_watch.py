@@ -19,7 +19,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
     """Wait (IMAP IDLE, INBOX and Junk) until Meta's confirmation arrives; exit 0 when covered, 1 at the timeout."""
     from datetime import UTC, datetime, timedelta
 
-    from verifier.coverage import build_report
+    from verifier.coverage import build_report, dedupe_key
     from verifier.errors import ConfigError
     from verifier.i18n import Texts
     from verifier.render.changes import changes
@@ -45,7 +45,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
             nonlocal source
             source = session.open_source()
         for item in collect(source, session.settings.imap.since):
-            found.setdefault(item.classification.message_id or item.classification.sha256, item)
+            found.setdefault(dedupe_key(item), item)
         return build_report(
             found.values(),
             session.settings.groups,
@@ -58,10 +58,8 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
     def waiters(signals):
         if not session.is_imap:
             return [DirectoryWaiter(session.local_paths, signals)]
-        probe = session.open_source()
-        probe.open_client()
-        folders = [f.name for f in probe.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
-        probe.close()
+        source.open_client()  # the check's own connection, reused by the first check: no extra login
+        folders = [f.name for f in source.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
         return [FolderWaiter(session.open_client, folder, signals) for folder in folders]
 
     wanted = set(groups) or None

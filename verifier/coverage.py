@@ -82,7 +82,7 @@ def exit_code_for(groups: Iterable[GroupResult], strict: bool) -> ExitCode:
     return ExitCode.ACTION_NEEDED if any(g.status in needs for g in groups) else ExitCode.OK
 
 
-def _dedupe_key(found: Found) -> str:
+def dedupe_key(found: Found) -> str:
     return found.classification.message_id or found.classification.sha256
 
 
@@ -101,7 +101,7 @@ def build_report(
     warnings: list[Evidence] = []
     seen: set[str] = set()
     for item in sorted(found, key=lambda f: f.classification.sent_at or _LONG_AGO):
-        key = _dedupe_key(item)
+        key = dedupe_key(item)
         if key in seen:  # Gmail's All Mail, or the same mail in two folders: one mail, one piece of evidence
             continue
         seen.add(key)
