@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dovecot_server import DovecotServer
-from helpers import imap_config, run, run_json, statuses, write_config
+from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
 from verifier.archive import MIGRATIONS, Archive
@@ -21,7 +21,6 @@ from verifier.coverage import Found
 from verifier.mailtext import parse_mail
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from dovecot_server import DovecotServer
-from helpers import imap_config, run, statuses
+from helpers import PASSWORD_ENV, imap_config, run, statuses
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, NOTIFICATION, mail
 from relay import Relay
 
-PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
 EXPECTED = {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
 TIMEOUT = 2  # imap.timeout for these tests, seconds
 

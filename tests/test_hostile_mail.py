@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from dovecot_server import DovecotServer
-from helpers import imap_config, run_json, statuses, write_config
+from helpers import PASSWORD_ENV, imap_config, run_json, statuses, write_config
 from hostile import HOSTILE_MAILS, deep_nesting, giant_header, huge_mail
 
 from verifier.classify import Kind, classify
 from verifier.mailtext import parse_mail
 from verifier.trust import Trust
-
-PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_MAILS))

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import require_dovecot
 from dovecot_server import DovecotServer
-from helpers import imap_config, run, run_json, statuses, write_config
+from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_ANNOUNCEMENT, DE_CONFIRMATION, EN_CONFIRMATION, GMAIL_FAIL, NOTIFICATION, mail
-
-PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
 
 MAILS = [
     (mail(DE_CONFIRMATION, message_id="<de-conf@mail.instagram.com>"), "Junk", ""),

@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 from dovecot_server import DovecotServer
-from helpers import imap_config, run, run_json, statuses
+from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, NOTIFICATION, mail
 
 from verifier.lock import run_lock
-
-PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}
-
-
 
 
 def fetches(sent: list[bytes]) -> list[bytes]:
