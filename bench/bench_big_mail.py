@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from verifier.classify import classify
-from verifier.mailtext import parse_mail
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 HEAD = (
     "From: Instagram <no-reply@mail.instagram.com>\r\nTo: x@example.org\r\nSubject: Big\r\n"

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from hostile import HOSTILE_MAILS
 
-from verifier.classify import classify
-from verifier.mailtext import parse_mail
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 
 def main() -> None:

@@ -39,8 +39,7 @@ def offline_dkim_keys() -> Iterator[object]:
     """No test asks real DNS for DKIM keys: only the fixtures' test key is published."""
     from dkimkeys import fixture_keys
 
-    from verifier import dkimcheck
-
+    from verifier.recognise import dkimcheck
     keys = fixture_keys()
     previous = dkimcheck.set_key_lookup(keys)
     yield keys

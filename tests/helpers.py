@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from verifier.cli import main
+from verifier.cli.main import main
 
 # the test Dovecot's password (tests/dovecot_server.py), as a run would get it from the environment
 PASSWORD_ENV = {"VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple"}

@@ -15,10 +15,10 @@ from dovecot_server import DovecotServer
 from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
-from verifier.archive import MIGRATIONS, Archive
-from verifier.classify import classify
-from verifier.coverage import Found
-from verifier.mailtext import parse_mail
+from verifier.evidence.archive import MIGRATIONS, Archive
+from verifier.model import Found
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -140,10 +140,10 @@ import sys
 from datetime import UTC, datetime
 sys.path[:0] = [{root!r}, {tests!r}]
 from mailbuilder import DE_CONFIRMATION, mail
-from verifier.archive import Archive
-from verifier.classify import classify
-from verifier.coverage import Found
-from verifier.mailtext import parse_mail
+from verifier.evidence.archive import Archive
+from verifier.recognise.classify import classify
+from verifier.model import Found
+from verifier.recognise.mailtext import parse_mail
 archive = Archive.open(__import__("pathlib").Path(sys.argv[1]))
 template = classify(parse_mail(mail(DE_CONFIRMATION)))
 print("ready", flush=True)

@@ -9,9 +9,10 @@ from mailbuilder import (
     mail,
 )
 
-from verifier.classify import Kind, classify
-from verifier.mailtext import parse_mail
-from verifier.trust import Trust, meta_domain_of, parse_auth_results
+from verifier.model import Kind, Trust
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
+from verifier.recognise.trust import meta_domain_of, parse_auth_results
 
 
 def judge(raw: bytes):

@@ -117,7 +117,7 @@ def test_config_example_is_accepted(tmp_path: Path):
 
 def test_help_lists_every_command_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    from verifier.cli import main
+    from verifier.cli.main import main
 
     for name in main.commands:
         assert f"verify-objection {name}" in readme, f"README does not mention `verify-objection {name}`"
@@ -159,7 +159,7 @@ def test_demo_works_from_an_installed_wheel(tmp_path: Path):
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = "import verifier, sys; from verifier.cli import main; print(verifier.__file__, file=sys.stderr); main()"
+    code = "import verifier, sys; from verifier.cli.main import main; print(verifier.__file__, file=sys.stderr); main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "check", "--demo", "--json"], capture_output=True, text=True, cwd=tmp_path, env=env
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from verifier.catalogue import languages, meta_facts, text_might_matter
-from verifier.classify import classify
-from verifier.mailtext import normalise, parse_mail, tidy
+from verifier.recognise.catalogue import languages, meta_facts, text_might_matter
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import normalise, parse_mail, tidy
 from verifier.sources.imapwire import TextPart, decode_text_part
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"

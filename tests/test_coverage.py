@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, GMAIL_FAIL, mail
 
-from verifier.classify import classify
 from verifier.config import Account, Group
-from verifier.coverage import Found, build_report
-from verifier.mailtext import parse_mail
+from verifier.coverage import build_report
+from verifier.model import Found
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 from verifier.report import GroupStatus
 
 GROUPS = [

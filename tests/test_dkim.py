@@ -8,10 +8,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dkimkeys import OfflineKeys, txt_record
 from mailbuilder import DE_CONFIRMATION, mail
 
-from verifier import dkimcheck
-from verifier.classify import classify
-from verifier.mailtext import parse_mail
-from verifier.trust import Trust
+from verifier.model import Trust
+from verifier.recognise import dkimcheck
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 SELECTOR = "t2025"
 

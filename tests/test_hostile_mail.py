@@ -10,9 +10,9 @@ from dovecot_server import DovecotServer
 from helpers import PASSWORD_ENV, imap_config, run_json, statuses, write_config
 from hostile import HOSTILE_MAILS, deep_nesting, giant_header, huge_mail
 
-from verifier.classify import Kind, classify
-from verifier.mailtext import parse_mail
-from verifier.trust import Trust
+from verifier.model import Kind, Trust
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_MAILS))

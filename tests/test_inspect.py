@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import run, run_json, statuses, write_config
 
-from verifier.inspect import inspect_file
+from verifier.recognise.inspect import inspect_file
 from verifier.scan import collect
 from verifier.sources.local import open_local
 

@@ -15,8 +15,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from mailbuilder import DE_CONFIRMATION, mail
 
-import verifier.cli_common
-from verifier.providers import preset_for_address, presets
+import verifier.cli.common
+from verifier.signin.providers import preset_for_address, presets
 
 LISTED = {
     "outlook.office365.com": [
@@ -86,7 +86,7 @@ def filled(dovecot: DovecotServer) -> DovecotServer:
 
 
 def test_login_stores_the_password_in_the_keyring_and_check_uses_it(filled, tmp_path, memory_keyring, monkeypatch):
-    monkeypatch.setattr(verifier.cli_common, "at_terminal", lambda: True)
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": DEFAULT_PASSWORD)
     config = str(imap_config(tmp_path, filled))
     signed = run("--config", config, "login")
@@ -173,7 +173,7 @@ def test_init_keeps_the_answers_when_the_login_test_fails(filled, tmp_path):
 
 
 def test_init_interactive_asks_and_explains_groups(tmp_path, monkeypatch):
-    monkeypatch.setattr(verifier.cli_common, "at_terminal", lambda: True)
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
     path = tmp_path / "config.toml"
     answers = "lord.canterville@gmx.de\n\npass show gmx\nPrivat\ninstagram:lord.canterville\n\n"
     result = invoke_with_input(["--lang", "en", "--config", str(path), "init", "--skip-login"], answers)
@@ -187,4 +187,4 @@ def test_init_interactive_asks_and_explains_groups(tmp_path, monkeypatch):
 def invoke_with_input(args: list[str], stdin: str):
     from click.testing import CliRunner
 
-    return CliRunner().invoke(verifier.cli.main, args, input=stdin, catch_exceptions=False)
+    return CliRunner().invoke(verifier.cli.main.main, args, input=stdin, catch_exceptions=False)

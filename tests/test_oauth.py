@@ -18,12 +18,12 @@ from fake_oauth import GOOGLE_TOKEN, FakeIdentityProvider, IntrospectionServer, 
 from helpers import imap_config, run, run_json, statuses
 from mailbuilder import DE_CONFIRMATION, mail
 
-import verifier.oauth
+import verifier.signin.oauth
 from verifier.config import ImapSettings
-from verifier.credentials import OAuth2Login
 from verifier.errors import AuthError
-from verifier.oauth.google import GoogleTokens
-from verifier.signin import try_login
+from verifier.signin.credentials import OAuth2Login
+from verifier.signin.login import try_login
+from verifier.signin.oauth.google import GoogleTokens
 
 CLIENT = "test-client-id"
 
@@ -31,7 +31,7 @@ CLIENT = "test-client-id"
 @pytest.fixture
 def idp(monkeypatch, tmp_path: Path) -> FakeIdentityProvider:
     provider = FakeIdentityProvider(DEFAULT_USER, CLIENT)
-    monkeypatch.setattr(verifier.oauth, "http_client", lambda: provider)
+    monkeypatch.setattr(verifier.signin.oauth, "http_client", lambda: provider)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the token cache goes here, not to ~
     return provider
 
@@ -163,7 +163,8 @@ def test_without_oauth_configured_msal_is_never_built(idp, tmp_path):
     (tmp_path / "mails").mkdir()
     assert run("--config", str(config), "check", "--mailbox", str(tmp_path / "mails")).exit_code == 1
     assert idp.requests == []
-    probe = "import sys; from verifier.cli import main; sys.argv=['v','--help']\ntry: main()\nexcept SystemExit: pass\n"
+    probe = "import sys; from verifier.cli.main import main; sys.argv=['v','--help']\n"
+    probe += "try: main()\nexcept SystemExit: pass\n"
     probe += "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('msal','keyring','requests'))))"
     done = subprocess.run([sys.executable, "-c", "import json\n" + probe], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -9,9 +9,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verifier.classify import Kind, classify
-from verifier.mailtext import parse_mail
-from verifier.trust import Trust, meta_domain_of
+from verifier.model import Kind, Trust
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
+from verifier.recognise.trust import meta_domain_of
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 CORPUS = [path.read_bytes() for path in sorted(MAILS.glob("*.eml"))]

@@ -14,10 +14,9 @@ import pytest
 from helpers import run, write_config
 from mailbuilder import DE_CONFIRMATION, mail
 
-from verifier.classify import Kind
 from verifier.deadlines import Campaign, deadline_note
+from verifier.model import Kind, Trust
 from verifier.report import Evidence
-from verifier.trust import Trust
 
 GROUPS = ("Privat", "Bello", "Verein")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verifier.classify import classify
 from verifier.i18n import Texts, catalogue
-from verifier.mailtext import parse_mail
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 

@@ -126,7 +126,7 @@ def test_schedule_prints_a_runnable_crontab_line_and_systemd_units(tmp_path: Pat
 def test_an_archive_that_fails_after_an_incremental_scan_does_not_lose_the_old_evidence(
     dovecot: DovecotServer, tmp_path: Path, monkeypatch
 ):
-    from verifier.archive import Archive, ArchiveError
+    from verifier.evidence.archive import Archive, ArchiveError
 
     dovecot.deliver(mail(DE_CONFIRMATION), "Junk")
     config = str(imap_config(tmp_path, dovecot))

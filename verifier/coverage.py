@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from verifier.catalogue import meta_facts
-from verifier.classify import Classification, Kind
 from verifier.config import Account, Group
 from verifier.deadlines import deadline_note
 from verifier.errors import ExitCode
+from verifier.model import RELEVANT_KINDS, Classification, Found, Kind, Trust
+from verifier.recognise.catalogue import meta_facts
 from verifier.report import NEEDS_ACTION, AccountRef, Evidence, GroupResult, GroupStatus, Report
-from verifier.trust import Trust
 
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
-RELEVANT_KINDS = {Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION}
 
 
-@dataclass(frozen=True)
-class Found:
-    """A classified mail and where it was found."""
-
-    classification: Classification
-    folder: str
-    location: str
-    raw: bytes = b""  # kept for the evidence archive and the PDF's embedded originals
-    archived: bool = False  # known only from the evidence archive: no longer in the mailbox
 
 
 def _first_name(account: Account) -> str | None:

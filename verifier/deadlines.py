@@ -9,7 +9,7 @@ from datetime import date
 from functools import cache
 from importlib.resources import files
 
-from verifier.classify import Kind
+from verifier.model import Kind
 from verifier.report import DeadlineNote, Evidence
 
 

@@ -39,7 +39,7 @@ class Texts:
         return node.format(**values)
 
     def reason(self, reason: object) -> str:
-        """A classification reason (verifier.reasons.Reason) in this language; a kind parameter is translated too."""
+        """A classification reason (recognise.reasons.Reason) in this language; a kind parameter is translated too."""
         params = dict(getattr(reason, "params", {}))
         if "kind" in params:
             params["kind"] = self(f"kind.{params['kind']}")

@@ -18,7 +18,7 @@ class TruncatingFilter(logging.Filter):
 
 
 def setup_logging(verbose: bool, debug: bool) -> None:
-    from verifier.secrets import RedactingFilter
+    from verifier.signin.secrets import RedactingFilter
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     if sys.stderr.isatty():

@@ -7,9 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from verifier.classify import Classification, Kind
-from verifier.reasons import Reason
-from verifier.trust import Trust
+from verifier.model import Classification, Kind, Reason, Trust
 
 
 class GroupStatus(StrEnum):

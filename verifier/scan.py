@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from verifier.archive import Archive, ArchiveError
-from verifier.catalogue import meta_facts, text_might_matter
-from verifier.classify import Classification, classify
 from verifier.config import Group
-from verifier.coverage import Found, build_report
-from verifier.evidence import EvidenceRecord, record_of, worth_keeping
-from verifier.mailtext import parse_mail
+from verifier.coverage import build_report
+from verifier.evidence.archive import Archive, ArchiveError
+from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.model import Classification, Found
+from verifier.recognise.catalogue import meta_facts, text_might_matter
+from verifier.recognise.classify import classify
+from verifier.recognise.mailtext import parse_mail
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource
 

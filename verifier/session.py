@@ -63,9 +63,9 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Se
 
 
 def _imap_opener(settings: Settings) -> Callable[[], MailSource]:
-    from verifier.cli_common import at_terminal
-    from verifier.credentials import PasswordLogin, credentials_for
-    from verifier.providers import with_preset
+    from verifier.cli.common import at_terminal
+    from verifier.signin.credentials import PasswordLogin, credentials_for
+    from verifier.signin.providers import with_preset
     from verifier.sources.imap import ImapSource
 
     imap = with_preset(settings.imap)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from verifier.evidence.proof import Proof
 from verifier.i18n import Texts
-from verifier.proof import Proof
 from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks
 
 # Everything CommonMark/GFM could read as markup. Mail text (subjects, names) passes through here.

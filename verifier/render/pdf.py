@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from importlib.resources import as_file, files
 
+from verifier.evidence.proof import Proof, verification_record
 from verifier.i18n import Texts
-from verifier.proof import Proof, verification_record
 from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks, utc
 from verifier.report import GroupStatus
 

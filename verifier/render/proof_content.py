@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from verifier.evidence.proof import Proof, ProofMail
 from verifier.i18n import Texts
-from verifier.proof import Proof, ProofMail
+from verifier.model import Trust
 from verifier.render.steps import accounts_text, next_steps
 from verifier.report import DeadlineNote, Evidence, GroupResult, GroupStatus
-from verifier.trust import Trust
 
 
 @dataclass

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from verifier.classify import Kind
 from verifier.i18n import Texts
-from verifier.reasons import last_about
+from verifier.model import Kind, Trust
+from verifier.recognise.reasons import last_about
 from verifier.report import Evidence, GroupResult, GroupStatus, Report
-from verifier.trust import Trust
 
 JUNK_HINTS = ("junk", "spam", "bulk", "unerwünscht")
 

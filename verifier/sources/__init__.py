@@ -7,12 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class RawMail:
-    raw: bytes
-    folder: str  # as the user would name it: "INBOX", "Junk", or a file's parent folder
-    location: str  # "imap:Junk;UIDVALIDITY=7;UID=42", "maildir:/path/cur/123:2,S", "eml:/path/a.eml"
+from verifier.model import RawMail
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from verifier.config import ImapSettings
-from verifier.credentials import Credentials, PasswordLogin
 from verifier.errors import AuthError, ConfigError, MailboxError
-from verifier.sources import Criteria, RawMail, ScanStats
+from verifier.model import MAX_MAIL_BYTES, RawMail
+from verifier.signin.credentials import Credentials, PasswordLogin
+from verifier.sources import Criteria, ScanStats
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
 
@@ -37,7 +38,6 @@ JUNK_NAMES = (
 SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
 CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
-MAX_MAIL_BYTES = 64 * 1024 * 1024
 MAX_RETRIES = 2  # reconnects after a dropped or garbled connection, then exit 4
 RETRY_PAUSE = 0.5  # seconds, times the attempt number
 

@@ -10,8 +10,8 @@ import socket
 import ssl
 
 from verifier.config import ImapSettings
-from verifier.credentials import Credentials
 from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.signin.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class ImapConnector:
         import imapclient
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-        from verifier.providers import login_hint
+        from verifier.signin.providers import login_hint
 
         host, port = self.settings.host or "", self.settings.port
         mode = self._tls_mode()

@@ -80,7 +80,7 @@ def decode_text_part(body: bytes, part: TextPart) -> str:
     except LookupError:
         text = body.decode("utf-8", errors="replace")
     if part.subtype == "html":
-        from verifier.mailtext import html_to_text
+        from verifier.recognise.mailtext import html_to_text
 
         text = html_to_text(text)
     return text

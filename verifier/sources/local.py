@@ -10,9 +10,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from verifier.errors import SourceError
-from verifier.sources import Criteria, RawMail, ScanStats
-
-MAX_LOCAL_MAIL_BYTES = 64 * 1024 * 1024  # a bigger file is not a mail we could judge; skip it with a reason
+from verifier.model import MAX_MAIL_BYTES, RawMail
+from verifier.sources import Criteria, ScanStats
 
 
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
@@ -37,7 +36,7 @@ class _LocalSource:
     def _read(self, path: Path) -> bytes | None:
         try:
             size = path.stat().st_size
-            if size > MAX_LOCAL_MAIL_BYTES:
+            if size > MAX_MAIL_BYTES:
                 self.stats.skipped.append(f"{path}: {size // 2**20} MB is too large for a mail; not read")
                 return None
             return path.read_bytes()

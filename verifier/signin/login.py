@@ -5,9 +5,9 @@ from __future__ import annotations
 import getpass
 
 from verifier.config import ImapSettings
-from verifier.credentials import Credentials, OAuth2Login, PasswordLogin, token_provider
 from verifier.errors import ConfigError
-from verifier.secrets import remember_secret, run_password_command, store_in_keyring
+from verifier.signin.credentials import Credentials, OAuth2Login, PasswordLogin, token_provider
+from verifier.signin.secrets import remember_secret, run_password_command, store_in_keyring
 
 
 def try_login(imap: ImapSettings, credentials: Credentials) -> None:
@@ -22,7 +22,7 @@ def try_login(imap: ImapSettings, credentials: Credentials) -> None:
 
 
 def sign_in(imap: ImapSettings, *, at_terminal: bool) -> str:
-    from verifier.providers import auth_kind, with_preset
+    from verifier.signin.providers import auth_kind, with_preset
 
     imap = with_preset(imap)
     if not imap.username:

@@ -7,11 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from verifier.classify import Classification, Kind
-from verifier.reasons import Reason, read_reason
-from verifier.trust import Trust
-
-MAX_FILE_BYTES = 64 * 1024 * 1024  # the same limit as the IMAP scan: bigger is not a mail we can read in memory
+from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust
+from verifier.recognise.reasons import read_reason
 
 
 class Inspection(BaseModel):
@@ -62,7 +59,7 @@ def inspect_file(path: Path) -> Inspection:
     file = str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > MAX_MAIL_BYTES:
             return _unreadable(file, f"{size // 2**20} MB is too large for a mail")
         raw = path.read_bytes()
     except FileNotFoundError:

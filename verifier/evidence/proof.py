@@ -8,7 +8,7 @@ import re
 from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.evidence import EvidenceRecord
+from verifier.evidence.record import EvidenceRecord
 from verifier.report import Evidence, Report
 
 MAX_QUOTE_CHARS = 60_000  # ~1000 lines; beyond that the quote is cut (the embedded original stays whole)
@@ -40,7 +40,7 @@ class Proof(BaseModel):
 
 def readable_text(raw: bytes) -> tuple[str, bool]:
     """The body as a person reads it: trailing spaces and runs of blank lines gone, very long mails cut."""
-    from verifier.mailtext import parse_mail
+    from verifier.recognise.mailtext import parse_mail
 
     lines = [line.rstrip() for line in parse_mail(raw).text.replace("\r\n", "\n").split("\n")]
     text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from verifier import dkimcheck
-from verifier.catalogue import meta_facts
-from verifier.mailtext import ParsedMail
-from verifier.reasons import Reason, trust_reason
+from verifier.model import Reason, Trust
+from verifier.recognise import dkimcheck
+from verifier.recognise.catalogue import meta_facts
+from verifier.recognise.mailtext import ParsedMail
+from verifier.recognise.reasons import trust_reason
 
 _COMMENT = re.compile(r"\([^()]*\)")
 _META_NAME = re.compile(r"\b(instagram|facebook|meta|whatsapp)\b", re.IGNORECASE)
@@ -18,10 +18,6 @@ _LOOKALIKE = re.compile(r"instagram|facebook|faceb00k|1nstagram|instagr[a@]m|(^|
 _ARC_INSTANCE = re.compile(r"^\s*i\s*=\s*(\d+)\s*;", re.IGNORECASE)
 
 
-class Trust(StrEnum):
-    VERIFIED = "verified"
-    UNVERIFIED = "unverified"
-    SUSPICIOUS = "suspicious"
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from verifier.cli_common import archive_option, format_option, open_archive, print_report, warn
+from verifier.cli.common import archive_option, format_option, open_archive, print_report, warn
 
 
 @click.command()
@@ -38,9 +38,9 @@ def check(
     quiet: bool,
 ) -> None:
     """Scan the mailbox (every folder that matters, Junk included) and report which groups are covered."""
-    from verifier.archive import resolve_archive_path
+    from verifier.evidence.archive import resolve_archive_path
+    from verifier.evidence.files import report_format
     from verifier.lock import run_lock
-    from verifier.proof_files import report_format
     from verifier.scan import check as run_check
     from verifier.session import open_session
 
@@ -88,9 +88,9 @@ def _print_changes(outcome: object, lang: str) -> None:
 
 
 def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: object) -> None:
+    from verifier.evidence.files import write_report
+    from verifier.evidence.proof import build_proof
     from verifier.i18n import Texts
-    from verifier.proof import build_proof
-    from verifier.proof_files import write_report
 
     archive_file = str(archive.path) if archive is not None else None  # type: ignore[attr-defined]
     proof = build_proof(outcome.report, outcome.records, archive_file)  # type: ignore[attr-defined]
@@ -107,9 +107,9 @@ def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: obje
 @click.pass_obj
 def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo: bool, strict: bool) -> None:
     """Write a proof report (PATH.pdf/.md/.json) from the evidence archive alone; no mailbox needed."""
-    from verifier.archive import Archive, resolve_archive_path
     from verifier.config import load_settings, resolve_config_path
-    from verifier.proof_files import report_format
+    from verifier.evidence.archive import Archive, resolve_archive_path
+    from verifier.evidence.files import report_format
     from verifier.scan import report_from_archive
     from verifier.session import demo_dir
 
@@ -130,8 +130,8 @@ def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
     """
-    from verifier.inspect import as_json as render_json
-    from verifier.inspect import as_text, inspect_files
+    from verifier.recognise.inspect import as_json as render_json
+    from verifier.recognise.inspect import as_text, inspect_files
 
     results = inspect_files(list(files))
     click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)

@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from verifier import oauth
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
-from verifier.oauth import announce, data_dir, login_needed, read_private, write_private
-from verifier.secrets import remember_secret
+from verifier.signin import oauth
+from verifier.signin.oauth import announce, data_dir, login_needed, read_private, write_private
+from verifier.signin.secrets import remember_secret
 
 SCOPE = "https://mail.google.com/"
 ENDPOINTS = {

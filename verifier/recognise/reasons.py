@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel
-
-Topic = Literal["kind", "trust", "read"]
-
-
-class Reason(BaseModel):
-    """One short explanation. ``code`` names a ``[reason]`` entry in data/ui/{de,en}.toml; ``params`` fill it."""
-
-    code: str
-    topic: Topic
-    params: dict[str, str] = {}
-
-    def render(self, lang: str = "en") -> str:
-        from verifier.i18n import Texts
-
-        return Texts(lang).reason(self)
+from verifier.model import Reason, Topic
 
 
 def kind_reason(code: str, **params: str) -> Reason:

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from verifier import oauth
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
-from verifier.oauth import announce, data_dir, login_needed, read_private, write_private
-from verifier.secrets import remember_secret
+from verifier.signin import oauth
+from verifier.signin.oauth import announce, data_dir, login_needed, read_private, write_private
+from verifier.signin.secrets import remember_secret
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,7 @@ from email.policy import compat32
 from pydantic import BaseModel
 
 from verifier import __version__
-from verifier.classify import Kind
-from verifier.coverage import Found
-from verifier.trust import Trust
+from verifier.model import Found, Kind, Trust
 
 _SPACE = re.compile(r"\s+")
 

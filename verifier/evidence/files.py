@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from verifier.errors import ConfigError
+from verifier.evidence.proof import Proof, render_proof_json
 from verifier.i18n import Texts
-from verifier.proof import Proof, render_proof_json
 
 FORMATS = {".md": "md", ".markdown": "md", ".pdf": "pdf", ".json": "json"}
 

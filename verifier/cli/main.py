@@ -1,5 +1,5 @@
 """Command line: the `verify-objection` group, one-line errors with exit codes, and the commands' registration.
-The commands live in cli_*.py; each only parses options, calls the core, prints, and exits."""
+The commands live beside this file in cli/; each only parses options, calls the core, prints, and exits."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except VerifierError as err:
-            from verifier.secrets import redact
+            from verifier.signin.secrets import redact
 
             click.echo(f"verify-objection: {redact(str(err))}", err=True)
             ctx.exit(int(err.exit_code))
@@ -30,7 +30,7 @@ class _Group(click.Group):
         except Exception as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            from verifier.secrets import redact
+            from verifier.signin.secrets import redact
 
             click.echo(
                 f"verify-objection: internal error ({type(err).__name__}: {redact(str(err))[:200]}). "
@@ -63,10 +63,10 @@ def main(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
 
 
 def _register() -> None:
-    from verifier.cli_account import init, login
-    from verifier.cli_archive import archive
-    from verifier.cli_check import check, inspect, report
-    from verifier.cli_watch import schedule, watch
+    from verifier.cli.account import init, login
+    from verifier.cli.archive import archive
+    from verifier.cli.check import check, inspect, report
+    from verifier.cli.watch import schedule, watch
 
     for command in (check, report, inspect, watch, schedule, archive, login, init):
         main.add_command(command)

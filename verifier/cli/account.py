@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from verifier import cli_common
+from verifier.cli import common
 
 
 @click.command()
@@ -15,10 +15,10 @@ def login(obj: dict) -> None:
     """Sign in once: Microsoft/Google in the browser (token kept for later runs), or store the password in the
     system keyring. Then tests the login, read-only."""
     from verifier.config import load_settings, resolve_config_path
-    from verifier.signin import sign_in
+    from verifier.signin.login import sign_in
 
     settings = load_settings(resolve_config_path(obj["config_path"]))
-    click.echo(sign_in(settings.imap, at_terminal=cli_common.at_terminal()))
+    click.echo(sign_in(settings.imap, at_terminal=common.at_terminal()))
 
 
 @click.command()
@@ -45,9 +45,9 @@ def init(obj: dict, **answers: object) -> None:
     """Write a commented config file (mode 0600): asks for your address, how to log in, and your Accounts Center
     groups, then tests the login (read-only)."""
     from verifier.config import resolve_config_path
-    from verifier.setup import run_init
+    from verifier.signin.setup import run_init
 
     code = run_init(
-        resolve_config_path(obj["config_path"]), answers, lang=obj["lang"], at_terminal=cli_common.at_terminal()
+        resolve_config_path(obj["config_path"]), answers, lang=obj["lang"], at_terminal=common.at_terminal()
     )
     sys.exit(code)

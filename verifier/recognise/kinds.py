@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from verifier.catalogue import Language, languages
-from verifier.reasons import Reason, kind_reason
+from verifier.model import Reason
+from verifier.recognise.catalogue import Language, languages
+from verifier.recognise.reasons import kind_reason
 
 CONFIRMATION_POINTS = 3
 OTHER_POINTS = 2

@@ -11,7 +11,7 @@ from verifier.config import Account, Group, ImapSettings
 from verifier.errors import AuthError, ConfigError, VerifierError
 from verifier.i18n import Texts
 from verifier.privatefile import write_private
-from verifier.providers import Preset, domain_of, preset_for_address, presets
+from verifier.signin.providers import Preset, domain_of, preset_for_address, presets
 
 AUTH_KINDS = ("password", "oauth2-microsoft", "oauth2-google", "oauth2-command")
 
@@ -164,7 +164,7 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     click.echo(t("init.written", path=path), err=True)
     wants_keyring = imap.auth == "password" and not imap.password_command and interactive
     if wants_keyring and not answers.get("skip_login") and click.confirm(t("init.keyring_now"), default=True, err=True):
-        from verifier.signin import sign_in
+        from verifier.signin.login import sign_in
 
         return _explain_failure(t, path, imap, lambda: click.echo(sign_in(imap, at_terminal=True), err=True))
     if answers.get("skip_login"):
@@ -173,8 +173,8 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     click.echo(t("init.testing"), err=True)
 
     def test() -> None:
-        from verifier.credentials import credentials_for
-        from verifier.signin import try_login
+        from verifier.signin.credentials import credentials_for
+        from verifier.signin.login import try_login
 
         try_login(imap, credentials_for(imap, interactive=interactive))
         click.echo(t("init.login_ok"), err=True)
@@ -183,8 +183,8 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
 
 
 def _explain_failure(t: Texts, path: Path, imap: ImapSettings, action) -> int:
-    from verifier.providers import login_hint
-    from verifier.secrets import redact
+    from verifier.signin.providers import login_hint
+    from verifier.signin.secrets import redact
 
     try:
         action()

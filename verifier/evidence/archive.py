@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from verifier.coverage import Found
 from verifier.errors import VerifierError
-from verifier.evidence import EvidenceRecord, record_of, worth_keeping
+from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.model import Found
 
 FILE_NAME = "evidence.sqlite"
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from verifier.config import ImapSettings
 from verifier.errors import ConfigError
-from verifier.secrets import imap_password, remember_secret, run_secret_command
+from verifier.signin.secrets import imap_password, remember_secret, run_secret_command
 
 
 class Credentials(Protocol):
@@ -44,11 +44,11 @@ def token_provider(settings: ImapSettings, kind: str, *, interactive: bool) -> C
         command = settings.token_command
         return lambda: remember_secret(run_secret_command(command, "imap.token_command"))
     if kind == "oauth2-microsoft":
-        from verifier.oauth.microsoft import MicrosoftTokens
+        from verifier.signin.oauth.microsoft import MicrosoftTokens
 
         return MicrosoftTokens(settings, interactive=interactive)
     if kind == "oauth2-google":
-        from verifier.oauth.google import GoogleTokens
+        from verifier.signin.oauth.google import GoogleTokens
 
         return GoogleTokens(settings, interactive=interactive)
     raise ConfigError(f"imap.auth {kind!r} is not known.")
@@ -56,7 +56,7 @@ def token_provider(settings: ImapSettings, kind: str, *, interactive: bool) -> C
 
 def credentials_for(settings: ImapSettings, *, interactive: bool) -> Credentials:
     """``interactive``: a person is at a terminal, so a sign-in may be started; under cron it never is."""
-    from verifier.providers import auth_kind
+    from verifier.signin.providers import auth_kind
 
     kind = auth_kind(settings)
     if kind == "password":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from verifier.mailtext import ParsedMail
-from verifier.trust import meta_domain_of
+from verifier.recognise.mailtext import ParsedMail
+from verifier.recognise.trust import meta_domain_of
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|wg|tr|i|rv|doorst|pd|enc)\s*:", re.IGNORECASE)
 _FORWARD_MARKERS = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from verifier.mailtext import normalise
+from verifier.recognise.mailtext import normalise
 
 KINDS_WITH_PHRASES = ("confirmation", "receipt", "code", "rejection", "announcement")
 

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import StrEnum
-
-from pydantic import BaseModel
-
-from verifier.catalogue import languages, meta_facts
-from verifier.forwarding import find_forward
-from verifier.kinds import decide
-from verifier.mailtext import ParsedMail, normalise, tidy
-from verifier.reasons import Reason, kind_reason, read_reason, trust_reason
-from verifier.trust import Trust, judge, meta_domain_of
-
-
-class Kind(StrEnum):
-    CONFIRMATION = "confirmation"
-    RECEIPT = "receipt"
-    CODE = "code"
-    REJECTION = "rejection"
-    ANNOUNCEMENT = "announcement"
-    UNRELATED = "unrelated"
-
-
-class Classification(BaseModel):
-    kind: Kind
-    platform: str | None
-    language: str | None
-    accounts: list[str]
-    recipient: str | None
-    trust: Trust
-    meta_sender: bool
-    forwarded: bool
-    reasons: list[str]  # English, readable: for JSON and logs
-    sent_at: datetime | None
-    message_id: str
-    subject: str
-    sender: str
-    sha256: str
-    details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+from verifier.model import Classification, Kind, Reason, Trust
+from verifier.recognise.catalogue import languages, meta_facts
+from verifier.recognise.forwarding import find_forward
+from verifier.recognise.kinds import decide
+from verifier.recognise.mailtext import ParsedMail, normalise, tidy
+from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
+from verifier.recognise.trust import judge, meta_domain_of
 
 
 def named_accounts(text: str) -> list[str]:
@@ -110,4 +79,4 @@ def classify(parsed: ParsedMail) -> Classification:
     )
 
 
-__all__ = ["Classification", "Kind", "classify", "named_accounts", "normalise"]
+__all__ = ["classify", "named_accounts", "normalise"]

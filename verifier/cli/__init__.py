@@ -1,0 +1,1 @@
+"""The face: click commands, prompts, printing and exit codes. Nothing imports this package."""

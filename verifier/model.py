@@ -1,0 +1,88 @@
+"""The nouns every layer shares: a mail's kind and trust, why, a classified mail, and where it was found.
+
+A leaf: imports nothing from the project, so sources, recognition, coverage, evidence and renderers can all use it
+without importing each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
+
+
+class Kind(StrEnum):
+    CONFIRMATION = "confirmation"
+    RECEIPT = "receipt"
+    CODE = "code"
+    REJECTION = "rejection"
+    ANNOUNCEMENT = "announcement"
+    UNRELATED = "unrelated"
+
+
+# The kinds that say something about one objection's state; announcements and unrelated mails never do.
+RELEVANT_KINDS = frozenset({Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION})
+
+
+class Trust(StrEnum):
+    VERIFIED = "verified"
+    UNVERIFIED = "unverified"
+    SUSPICIOUS = "suspicious"
+
+
+Topic = Literal["kind", "trust", "read"]
+
+
+class Reason(BaseModel):
+    """One short explanation. ``code`` names a ``[reason]`` entry in data/ui/{de,en}.toml; ``params`` fill it."""
+
+    code: str
+    topic: Topic
+    params: dict[str, str] = {}
+
+    def render(self, lang: str = "en") -> str:
+        from verifier.i18n import Texts
+
+        return Texts(lang).reason(self)
+
+
+class Classification(BaseModel):
+    kind: Kind
+    platform: str | None
+    language: str | None
+    accounts: list[str]
+    recipient: str | None
+    trust: Trust
+    meta_sender: bool
+    forwarded: bool
+    reasons: list[str]  # English, readable: for JSON and logs
+    sent_at: datetime | None
+    message_id: str
+    subject: str
+    sender: str
+    sha256: str
+    details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """What every mailbox backend hands upward: the bytes and where they were found."""
+
+    raw: bytes
+    folder: str  # as the user would name it: "INBOX", "Junk", or a file's parent folder
+    location: str  # "imap:Junk;UIDVALIDITY=7;UID=42", "maildir:/path/cur/123:2,S", "eml:/path/a.eml"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A classified mail and where it was found."""
+
+    classification: Classification
+    folder: str
+    location: str
+    raw: bytes = b""  # kept for the evidence archive and the PDF's embedded originals
+    archived: bool = False  # known only from the evidence archive: no longer in the mailbox

@@ -1,0 +1,1 @@
+"""Bytes to a classified mail: parsing, kind, language, accounts, trust and reasons."""
