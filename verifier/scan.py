@@ -117,6 +117,8 @@ def check(
             warn(f"{err}; the check went on without it.")
             archive = None
     found = collect(source, since)
+    # before the archive write: the source's state for the next run includes which archived mails are still there
+    earlier = _mark_present(source, _not_in(known, found))
     if archive is not None:
         try:
             archive.store(found, checked_at, source.description, scan_state=source.scan_state())
@@ -124,7 +126,7 @@ def check(
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
             warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
-    found += _mark_present(source, _not_in(known, found))
+    found += earlier
     report = build_report(
         found,
         groups,
