@@ -42,8 +42,8 @@ accounts = [ { platform = "instagram", username = "bello.der.hund" } ]
 """
 
 
-def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, int]:
-    """Runs argv; returns (seconds, peak RSS in MB of that process alone, stdout, exit code)."""
+def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, int, float]:
+    """Runs argv; returns (seconds, peak RSS in MB of that process alone, stdout, exit code, CPU seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
@@ -55,7 +55,7 @@ def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, in
         stdout, stderr = out.read().decode(), err.read().decode()
     if code not in (0, 1):
         raise SystemExit(f"{argv[:4]} failed ({code}): {stderr[-500:]}")
-    return elapsed, rusage.ru_maxrss // 1024, stdout, code
+    return elapsed, rusage.ru_maxrss // 1024, stdout, code, rusage.ru_utime + rusage.ru_stime
 
 
 def _run(kind: str, server: DovecotServer, relay: Relay, config: Path) -> dict[str, object]:
@@ -74,13 +74,14 @@ def _run(kind: str, server: DovecotServer, relay: Relay, config: Path) -> dict[s
     else:
         extra = ["--full"] if kind == "full" else []
         argv = [sys.executable, "-m", "verifier", "--config", str(config), "check", "--json", *extra]
-    seconds, rss, stdout, _code = _measured(argv, env)
+    seconds, rss, stdout, _code, cpu = _measured(argv, env)
     if kind != "naive":
         statuses = {g["name"]: g["status"] for g in json.loads(stdout)["groups"]}
         assert statuses == {"Privat": "confirmed", "Bello": "confirmed"}, statuses
     time.sleep(0.2)  # let the relay see the hang-up after a LOGOUT that was not waited for
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "bytes_down": counters.bytes_down - before[0],
         "commands": len(counters.commands) - before[1],
         "turns": counters.turns - before[2],
@@ -113,15 +114,23 @@ def floors(caps: set[str]) -> dict[str, int]:
 
 
 RUNS = [
-    ("first run, cold server", "check", "first"),
-    ("first run again (--full), warm server", "full", "first"),
+    ("first run, cold server", "first", "first"),  # Dovecot builds its index: once only
+    ("first run, warm server", "first", "first"),  # a new archive each time: as a first run on a real server
     ("repeat run, nothing new", "check", "repeat"),
     ("repeat run, one new mail in INBOX", "new", "one new"),
     ("naive baseline, warm server", "naive", None),
 ]
 
 
-def bench(total: int, latency: float, bandwidth: float | None, meta: int | None) -> list[tuple[str, dict]]:
+def _best(rows: list[dict]) -> dict:
+    """The fastest of the repetitions (the machine is shared: the others waited for a CPU); turns and bytes are
+    the same in each."""
+    return min(rows, key=lambda row: row["seconds"])
+
+
+def bench(
+    total: int, latency: float, bandwidth: float | None, meta: int | None, repeat: int
+) -> list[tuple[str, dict]]:
     rows = []
     with DovecotServer() as server:
         counts = build(server.maildir, total, server.uid, server.gid, meta=meta)
@@ -134,10 +143,15 @@ def bench(total: int, latency: float, bandwidth: float | None, meta: int | None)
                 f"timeout = 120\n{GROUPS}",
                 encoding="utf-8",
             )
-            for label, kind, scenario in RUNS:
-                if kind == "new":
-                    server.deliver(ORDINARY, "INBOX")
-                row = _run("check" if kind == "new" else kind, server, relay, config)
+            for number, (label, kind, scenario) in enumerate(RUNS):
+                tries = []
+                for _ in range(1 if number == 0 else repeat):
+                    if kind == "new":
+                        server.deliver(ORDINARY, "INBOX")
+                    if kind == "first":
+                        (work / "evidence.sqlite").unlink(missing_ok=True)
+                    tries.append(_run("check" if kind in ("new", "first") else kind, server, relay, config))
+                row = _best(tries)
                 row["floor"] = floor[scenario] if scenario else None
                 rows.append((label, row))
         shutil.rmtree(work)
@@ -153,14 +167,15 @@ def bench(total: int, latency: float, bandwidth: float | None, meta: int | None)
 def table(rows: list[tuple[str, dict]]) -> None:
     naive = rows[-1][1]
     print(
-        "| run | turns | floor | wall s | MB down | commands | peak RSS MB | turns vs naive | bytes vs naive "
-        "| time vs naive |"
+        "| run | turns | floor | wall s | CPU s | MB down | commands | peak RSS MB | turns vs naive "
+        "| bytes vs naive | time vs naive |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, row in rows:
         floor = "–" if row["floor"] is None else row["floor"]
         print(
-            f"| {label} | {row['turns']} | {floor} | {row['seconds']:.2f} | {row['bytes_down'] / 2**20:.2f} "
+            f"| {label} | {row['turns']} | {floor} | {row['seconds']:.2f} | {row['cpu']:.2f} "
+            f"| {row['bytes_down'] / 2**20:.2f} "
             f"| {row['commands']} | {row['rss_mb']} | {row['turns'] / max(naive['turns'], 1):.2f} "
             f"| {row['bytes_down'] / max(naive['bytes_down'], 1):.3f} | {row['seconds'] / naive['seconds']:.3f} |"
         )
@@ -185,6 +200,7 @@ def main() -> None:
     )
     parser.add_argument("--tool-root", help="a checkout whose verifier/ to measure instead of this one")
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row but the cold one; the fastest counts")
     args = parser.parse_args()
     TOOL_ROOT = args.tool_root
     if not args.no_startup:
@@ -192,7 +208,7 @@ def main() -> None:
     for total in args.sizes:
         for latency in args.latency:
             bandwidth = args.mbit * 1e6 / 8 if latency else None  # loopback: no latency, no bandwidth limit
-            table(bench(total, latency, bandwidth, args.meta))
+            table(bench(total, latency, bandwidth, args.meta, args.repeat))
 
 
 if __name__ == "__main__":

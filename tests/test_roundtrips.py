@@ -141,3 +141,46 @@ def test_a_repeat_run_costs_three_turns_and_a_first_run_six(mailbox: DovecotServ
     # greeting, LOGIN, LIST-STATUS, EXAMINE+SEARCH+heads, text parts, whole mails; LOGOUT is not waited for
     assert first <= 6, first
     assert repeat <= 3, repeat
+
+
+def test_the_fast_fetch_parser_reads_real_answers_exactly_as_imapclient(dovecot: DovecotServer):
+    from hostile import deep_nesting, many_parts
+    from imapclient.response_parser import parse_fetch_response
+
+    from verifier.sources.imapparse import parse_fetch
+
+    fixtures = sorted((Path(__file__).parent.parent / "fixtures" / "mails").glob("*.eml"))
+    dovecot.deliver_many([(path.read_bytes(), "INBOX") for path in fixtures])
+    dovecot.deliver_many([(many_parts(300), "INBOX"), (deep_nesting(60), "INBOX")])
+    client = dovecot.client(tls=False)
+    try:
+        replies = Pipe(client).run([
+            "EXAMINE INBOX",
+            "UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODYSTRUCTURE RFC822.SIZE)",
+            "UID FETCH 1:* (UID BODY.PEEK[1] FLAGS INTERNALDATE)",
+            "UID FETCH 1:* (UID BODY.PEEK[])",
+        ])
+    finally:
+        client.logout()
+    answers = [item for reply in replies[1:] for item in reply.untagged if item.kind == b"FETCH"]
+    assert len(answers) == 3 * (len(fixtures) + 2)
+    for item in answers:
+        ours, theirs = parse_fetch(item.data), dict(parse_fetch_response(item.data, normalise_times=False))
+        for data in theirs.values():
+            data.pop(b"INTERNALDATE", None)  # imapclient makes a datetime of it; we never ask for it
+        for data in ours.values():
+            data.pop(b"INTERNALDATE", None)
+        assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [[b"1 (\x00\xff}{ GARBAGE )))"], [b"1 (UID 5 BODY[] {3}"], [(b"1 (UID"), b"5"], [b"1 (UID x)"], [b"x (UID 5)"]],
+)
+def test_the_fast_fetch_parser_refuses_garbage_with_a_protocol_error(garbage):
+    from imapclient.exceptions import ProtocolError
+
+    from verifier.sources.imapparse import parse_fetch
+
+    with pytest.raises(ProtocolError):
+        parse_fetch(garbage)

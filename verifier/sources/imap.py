@@ -6,7 +6,6 @@ archived mails are looked up only in those. A first run sends each step for all 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from email.parser import BytesHeaderParser
@@ -18,15 +17,13 @@ from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.signin.credentials import Credentials, PasswordLogin
 from verifier.sources import Criteria, ScanStats
 from verifier.sources.imapconn import ImapConnector, close_quietly
-from verifier.sources.imapfolders import Folder, FolderState, Survey, survey
-from verifier.sources.imappipe import Pipe, quoted
+from verifier.sources.imapfolders import Folder, Survey, survey
+from verifier.sources.imapmemory import Memory, location, parse_location
+from verifier.sources.imappipe import Pipe
 from verifier.sources.imapsteps import (
     HEAD_ITEMS,
     Searched,
-    examined,
     fetch_each,
-    item_numbers,
-    must,
     search,
     search_query,
     stream_each,
@@ -58,14 +55,10 @@ class ImapSource:
         self._examined: set[tuple[str, int, int]] = set()
         self._yielded_ids: set[str] = set()
         self._yielded: set[str] = set()  # locations
-        # incremental scans: per folder (UIDVALIDITY, highest UID already examined), given and gained; the folder
-        # states of the last run and which archived locations were there then
-        self._resume: dict[str, tuple[int, int]] = {}
+        # incremental scans: what the last run left (resume points, folder states, archived mails there) and what
+        # this run gained: per folder (UIDVALIDITY, highest UID examined)
+        self._memory = Memory()
         self._marks: dict[str, tuple[int, int]] = {}
-        self._known_states: dict[str, FolderState] = {}
-        self._known_present: set[str] = set()
-        self._known_absent: set[str] = set()
-        self._asked: dict[str, bool] = {}  # this run's answers: location → still there
 
     # -- connection -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -123,76 +116,24 @@ class ImapSource:
     # -- incremental scans ------------------------------------------------------------------------------------------
     def resume(self, state: dict | None) -> None:
         """Search only UIDs above the ones examined last time (per folder, while its UIDVALIDITY is unchanged)."""
-        state = state or {}
-        self._resume = {name: (int(v), int(u)) for name, (v, u) in state.get("folders", {}).items()}
-        try:
-            self._known_states = {name: FolderState(*map(int, v)) for name, v in state.get("status", {}).items()}
-            self._known_present = set(state.get("present", []))
-            self._known_absent = set(state.get("absent", []))
-        except (TypeError, ValueError):  # written by another version: ask the server instead
-            self._known_states, self._known_present, self._known_absent = {}, set(), set()
+        self._memory = Memory.load(state)
 
     def scan_state(self) -> dict:
-        states = self._survey.states if self._survey else {}
-        scanned = {**self._resume, **self._marks}
-        present = {loc for loc, there in self._asked.items() if there} | self._yielded
-        return {
-            "folders": scanned,
-            # a folder's state counts only with the resume point taken from it in this run
-            "status": {name: states[name].as_list() for name in self._marks if name in states},
-            "present": sorted(present),
-            "absent": sorted(loc for loc, there in self._asked.items() if not there),
-        }
+        return self._memory.dump(self._marks, self._survey.states if self._survey else {}, self._yielded)
 
     def still_present(self, locations: list[str]) -> set[str]:
-        """Which of these earlier-found mails are still in the mailbox. A folder whose STATUS is what it was when we
-        last looked lost no mail: answered from the last run. The others: EXAMINE + UID SEARCH, in one round trip."""
-        wanted: dict[tuple[str, int], dict[int, str]] = {}
-        for location in locations:
-            if parsed := _parse_location(location):
-                folder, validity, uid = parsed
-                wanted.setdefault((folder, validity), {})[uid] = location
-        if not wanted:
+        """Which of these earlier-found mails are still in the mailbox, without downloading anything (imapmemory)."""
+        if not any(parse_location(text) for text in locations):
             return set()
         try:
             if self._client is None or self._survey is None:
                 self.connect()
-            states = self._survey.states if self._survey else {}
-            ask: list[tuple[str, int, dict[int, str]]] = []
-            for (folder, validity), by_uid in wanted.items():
-                state = states.get(folder)
-                if state is not None and state.validity != validity:
-                    self._asked.update(dict.fromkeys(by_uid.values(), False))  # renumbered: a full rescan finds them
-                    continue
-                known = self._known_present | self._known_absent
-                if state is not None and self._known_states.get(folder) == state and set(by_uid.values()) <= known:
-                    self._asked.update({loc: loc in self._known_present for loc in by_uid.values()})
-                    continue
-                ask.append((folder, validity, by_uid))
-            self._ask(ask)
+            assert self._survey is not None and self._pipe is not None
+            return self._memory.still_present(locations, self._survey.states, self._pipe)
         except (ConfigError, AuthError, MailboxError):
             raise
         except Exception as err:
             raise self._mailbox_error(err) from None
-        return {location for location in locations if self._asked.get(location)}
-
-    def _ask(self, ask: list[tuple[str, int, dict[int, str]]]) -> None:
-        if not ask:
-            return
-        assert self._pipe is not None
-        commands: list[str] = []
-        for folder, _validity, by_uid in ask:
-            commands += [f"EXAMINE {quoted(folder)}", f"UID SEARCH UID {','.join(map(str, sorted(by_uid)))}"]
-        replies = self._pipe.run(commands)
-        for index, (_folder, validity, by_uid) in enumerate(ask):
-            opened, searched = replies[2 * index], replies[2 * index + 1]
-            gone = not opened.ok and (b"NONEXISTENT" in opened.text.upper() or b"doesn't exist" in opened.text)
-            if gone or (opened.ok and examined(opened)[0] != validity):
-                self._asked.update(dict.fromkeys(by_uid.values(), False))  # folder gone, or renumbered
-                continue
-            examined(opened)
-            found = {int(n) for item in must(searched).untagged if item.kind == b"SEARCH" for n in item_numbers(item)}
-            self._asked.update({location: uid in found for uid, location in by_uid.items()})
 
     # -- the scan ---------------------------------------------------------------------------------------------------
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
@@ -220,7 +161,7 @@ class ImapSource:
         for folder in current.folders:
             if folder.name not in self.stats.folders:
                 self.stats.folders.append(folder.name)
-            state, known = current.states.get(folder.name), self._resume.get(folder.name)
+            state, known = current.states.get(folder.name), self._memory.resume.get(folder.name)
             if state and known and known[0] == state.validity and state.uidnext - 1 <= known[1]:
                 log.debug("%s: nothing new since UID %d (STATUS); not examined", folder.name, known[1])
                 self._marks[folder.name] = known
@@ -304,20 +245,11 @@ class ImapSource:
             self._examined.add((folder, validity[folder], uid))
             if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
                 self._yielded_ids.add(message_id)
-            location = _location(folder, validity[folder], uid)
-            self._yielded.add(location)
-            yield RawMail(raw=raw, folder=folder, location=location)
+            found_at = location(folder, validity[folder], uid)
+            self._yielded.add(found_at)
+            yield RawMail(raw=raw, folder=folder, location=found_at)
         for folder, uid in sorted(bodiless - got):
             self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
-
-
-def _location(folder: str, validity: int, uid: int) -> str:
-    return f"imap:{folder};UIDVALIDITY={validity};UID={uid}"
-
-
-def _parse_location(location: str) -> tuple[str, int, int] | None:
-    match = re.fullmatch(r"imap:(.*);UIDVALIDITY=(\d+);UID=(\d+)", location)
-    return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
 
 
 def _message_id(data: dict[bytes, object]) -> str:

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from imapclient.response_parser import parse_fetch_response
-
 from verifier.sources import Criteria
+from verifier.sources.imapparse import parse_fetch
 from verifier.sources.imappipe import Pipe, Reply, Untagged, quoted
 
 CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
@@ -74,7 +73,7 @@ def fetched(items: list[Untagged]) -> dict[int, dict[bytes, object]]:
     result: dict[int, dict[bytes, object]] = {}
     for item in items:
         if item.kind == b"FETCH":
-            for uid, data in parse_fetch_response(item.data).items():
+            for uid, data in parse_fetch(item.data).items():
                 if isinstance(uid, int):
                     result.setdefault(uid, {}).update(data)
     return result
