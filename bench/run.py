@@ -46,7 +46,8 @@ def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, in
     """Runs argv; returns (seconds, peak RSS in MB of that process alone, stdout, exit code, CPU seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        # not from the checkout: `python -m` puts the working directory first on sys.path, before --tool-root
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=tempfile.gettempdir())
         _, status, rusage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = code = os.waitstatus_to_exitcode(status)

@@ -130,6 +130,22 @@ def test_a_mail_deleted_since_the_last_run_is_noticed_and_only_its_folder_is_exa
     assert [e["archived"] for e in privat["evidence"] if e["kind"] == "confirmation"] == [True]
 
 
+def test_new_mail_in_one_folder_costs_one_examine_which_also_asks_for_its_archived_mails(
+    mailbox: DovecotServer, tmp_path: Path, sent
+):
+    config = str(imap_config(tmp_path, mailbox))
+    run_json("--config", config, "check", env=PASSWORD_ENV)
+    mailbox.deliver(b"From: Anna <anna@example.org>\r\nSubject: Morgen\r\n\r\nbis morgen\r\n", "INBOX")
+    sent.clear()
+    _, document = run_json("--config", config, "check", env=PASSWORD_ENV)
+    lines = command_lines(sent)
+    assert [line.split(b" ", 2)[2] for line in lines if b" EXAMINE " in line] == [b'"INBOX"']
+    batch = next(chunk for chunk in sent if b"EXAMINE" in chunk)
+    assert re.search(rb"UID SEARCH UID \d+\r\n", batch)  # the archived confirmation, asked in the same write
+    bello = next(g for g in document["groups"] if g["name"] == "Bello")
+    assert [e["archived"] for e in bello["evidence"] if e["kind"] == "confirmation"] == [False]
+
+
 def test_a_repeat_run_costs_three_turns_and_a_first_run_six(mailbox: DovecotServer, tmp_path: Path):
     """Turns of the conversation (round trips waited for), counted by the relay: not a timing."""
     with Relay(mailbox.imap_port, latency=0.02) as relay:  # so that a LOGOUT not waited for is seen as such

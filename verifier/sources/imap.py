@@ -157,7 +157,7 @@ class ImapSource:
 
     def _scan(self, criteria: Criteria) -> Iterator[RawMail]:
         current = self._current_survey()
-        to_search: list[tuple[str, int]] = []
+        to_search: list[tuple[str, int, list[int], int | None]] = []
         for folder in current.folders:
             if folder.name not in self.stats.folders:
                 self.stats.folders.append(folder.name)
@@ -169,12 +169,15 @@ class ImapSource:
             if known and state and known[0] != state.validity:
                 log.info("%s: UIDVALIDITY changed (%s → %s); scanning it whole", folder.name, known[0], state.validity)
                 known = None
-            to_search.append((folder.name, known[1] if known else 0))
+            archived = self._memory.archived_in(folder.name, state.validity) if known and state else {}
+            to_search.append((folder.name, known[1] if known else 0, list(archived), known[0] if known else None))
         if not to_search:
             return
         assert self._pipe is not None
         searched = search(self._pipe, to_search, search_query(criteria), "SEARCHRES" in self._capabilities)
         for found in searched:
+            for uid, there in found.archived.items():
+                self._memory.asked[location(found.folder, found.validity, uid)] = there
             log.debug("%s: %d new candidate(s) above UID %d", found.folder, len(found.uids), found.after)
             fresh = [uid for uid in found.uids if (found.folder, found.validity, uid) not in self._examined]
             self.stats.candidates += len(fresh)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from verifier.sources.imapfolders import FolderState
 from verifier.sources.imappipe import Pipe, quoted
-from verifier.sources.imapsteps import examined, item_numbers, must
+from verifier.sources.imapsteps import examined, parts, searched_uids
 
 
 def location(folder: str, validity: int, uid: int) -> str:
@@ -49,12 +49,22 @@ class Memory:
             "absent": sorted(loc for loc, there in self.asked.items() if not there),
         }
 
+    def archived_in(self, folder: str, validity: int) -> dict[int, str]:
+        """The mails of earlier runs that were in this folder: a scan that examines it asks for them in passing."""
+        found = {}
+        for text in self.present:
+            parsed = parse_location(text)
+            if parsed and parsed[0] == folder and parsed[1] == validity:
+                found[parsed[2]] = text
+        return found
+
     def still_present(self, locations: list[str], states: dict[str, FolderState], pipe: Pipe) -> set[str]:
-        """Answered from memory where the folder's STATUS is unchanged, else EXAMINE + UID SEARCH for every other
+        """Answered without a round trip where this run's scan already asked, where a mail was gone last time (a
+        UID never comes back), or where the folder's STATUS is unchanged; else EXAMINE + UID SEARCH for every other
         folder, all in one round trip."""
         wanted: dict[tuple[str, int], dict[int, str]] = {}
         for text in locations:
-            if parsed := parse_location(text):
+            if (parsed := parse_location(text)) and text not in self.asked:
                 folder, validity, uid = parsed
                 wanted.setdefault((folder, validity), {})[uid] = text
         ask: list[tuple[str, int, dict[int, str]]] = []
@@ -62,12 +72,18 @@ class Memory:
             state = states.get(folder)
             if state is not None and state.validity != validity:
                 self.asked.update(dict.fromkeys(by_uid.values(), False))  # renumbered: a full rescan finds them
-            elif state is not None and self.states.get(folder) == state and set(by_uid.values()) <= (
-                self.present | self.absent
-            ):
-                self.asked.update({text: text in self.present for text in by_uid.values()})
-            else:
-                ask.append((folder, validity, by_uid))
+                continue
+            unchanged = state is not None and self.states.get(folder) == state
+            unknown: dict[int, str] = {}
+            for uid, text in by_uid.items():
+                if text in self.absent:
+                    self.asked[text] = False
+                elif unchanged and text in self.present:
+                    self.asked[text] = True
+                else:
+                    unknown[uid] = text
+            if unknown:
+                ask.append((folder, validity, unknown))
         if ask:
             self._ask(ask, pipe)
         return {text for text in locations if self.asked.get(text)}
@@ -76,12 +92,10 @@ class Memory:
         commands: list[str] = []
         for folder, _validity, by_uid in ask:
             commands += [f"EXAMINE {quoted(folder)}", f"UID SEARCH UID {','.join(map(str, sorted(by_uid)))}"]
-        replies = pipe.run(commands)
-        for index, (_folder, validity, by_uid) in enumerate(ask):
-            opened, searched = replies[2 * index], replies[2 * index + 1]
+        for (_folder, validity, by_uid), (opened, *rest) in zip(ask, parts(pipe.run(commands)), strict=True):
             gone = not opened.ok and (b"NONEXISTENT" in opened.text.upper() or b"doesn't exist" in opened.text)
             if gone or examined(opened)[0] != validity:
                 self.asked.update(dict.fromkeys(by_uid.values(), False))  # folder gone, or renumbered
                 continue
-            found = {int(n) for item in must(searched).untagged if item.kind == b"SEARCH" for n in item_numbers(item)}
+            found = searched_uids(rest)
             self.asked.update({text: uid in found for uid, text in by_uid.items()})

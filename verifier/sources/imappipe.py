@@ -2,9 +2,12 @@
 
 imapclient sends one command and waits for its answer; over a real network every wait costs a round trip. Here a
 batch of commands goes out in one write and the answers are read as they come, each untagged response given to the
-oldest command still running (the server answers in order; EXAMINE changes state, so a server must finish it before
-it runs what follows). The read-only guarantee lives here too: only the commands in ALLOWED can be sent, FETCH only
-with BODY.PEEK, checked before a single byte is written.
+oldest command still running. A server may run commands side by side (Dovecot does), but never across an EXAMINE:
+it changes the mailbox, so everything before it finishes first and nothing after it starts before it has. So an
+answer always lands in the right folder's part of a batch (between two EXAMINEs), if not always with the right
+command in it: callers read a part as a whole and never put two commands with the same kind of answer in one part
+(two SEARCHes would be ambiguous). The read-only guarantee lives here too: only the commands in ALLOWED can be sent,
+FETCH only with BODY.PEEK, checked before a single byte is written.
 """
 
 from __future__ import annotations
@@ -187,9 +190,7 @@ class Pipe:
             if tag not in tags or tags.index(tag) not in pending:
                 raise imaplib.IMAP4.abort(f"answer to a command never sent: {first[:60]!r}")
             index = tags.index(tag)
-            if index != pending[0]:
-                raise imaplib.IMAP4.abort("answers out of order")  # then we cannot tell whose responses were whose
-            pending.pop(0)
+            pending.remove(index)  # a server may finish commands out of order (Dovecot runs SEARCH beside FETCH)
             match = _STATUS.match(rest)
             if not match:
                 raise imaplib.IMAP4.abort(f"malformed status line: {first[:60]!r}")

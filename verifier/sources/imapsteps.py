@@ -29,13 +29,14 @@ class Searched:
     after: int
     uids: list[int] = field(default_factory=list)
     heads: dict[int, dict[bytes, object]] = field(default_factory=dict)
+    archived: dict[int, bool] = field(default_factory=dict)  # mails of earlier runs asked about: still there?
 
 
 def search_query(criteria: Criteria) -> str:
     """FROM any of the ASCII sender terms (no CHARSET: Exchange rejects SEARCH CHARSET UTF-8), SINCE the date."""
     terms = [t for t in criteria.sender_terms if t.isascii() and t.isprintable()]
-    parts = [f"OR {_from(t)}" if i < len(terms) - 1 else _from(t) for i, t in enumerate(terms)]
-    return " ".join([*parts, "SINCE", _imap_date(criteria.since)])
+    clauses = [f"OR {_from(t)}" if i < len(terms) - 1 else _from(t) for i, t in enumerate(terms)]
+    return " ".join([*clauses, "SINCE", _imap_date(criteria.since)])
 
 
 def _from(term: str) -> str:
@@ -79,32 +80,58 @@ def fetched(items: list[Untagged]) -> dict[int, dict[bytes, object]]:
     return result
 
 
-def search(pipe: Pipe, folders: list[tuple[str, int]], query: str, searchres: bool) -> list[Searched]:
-    """For every (folder, resume UID): EXAMINE and UID SEARCH above it, in one round trip; with SEARCHRES (RFC 5182)
-    the hits' headers and structure come in it too, otherwise in a second one."""
+def search(
+    pipe: Pipe, folders: list[tuple[str, int, list[int], int | None]], query: str, searchres: bool
+) -> list[Searched]:
+    """For every (folder, resume UID, UIDs of archived mails, UIDVALIDITY they belong to): EXAMINE and UID SEARCH
+    above the resume point, all in one round trip; with SEARCHRES (RFC 5182) the hits' headers and structure come
+    in it too (otherwise in a second one), and whether the archived mails are still there (SAVE gives no SEARCH
+    answer to confuse with theirs)."""
     commands: list[str] = []
-    for name, after in folders:
+    for name, after, archived, _validity in folders:
         above = f" UID {after + 1}:*" if after else ""
         commands.append(f"EXAMINE {quoted(name)}")
         if searchres:
             commands += [f"UID SEARCH RETURN (SAVE) {query}{above}", f"UID FETCH $ ({HEAD_ITEMS})"]
+            if archived:
+                commands.append(f"UID SEARCH UID {','.join(map(str, sorted(archived)))}")
         else:
             commands.append(f"UID SEARCH {query}{above}")
-    replies = iter(pipe.run(commands))
     results = []
-    for name, after in folders:
-        validity, uidnext = examined(next(replies))
+    for (name, after, archived, expected), part in zip(folders, parts(pipe.run(commands)), strict=True):
+        validity, uidnext = examined(part[0], expected)  # renumbered since the LIST: the resume point is void
         found = Searched(name, validity, uidnext, after)
-        hits = must(next(replies))
+        answers = [item for reply in part[1:] for item in must(reply).untagged]
+        searched = _searched(answers)
         if searchres:
-            found.heads = fetched(must(next(replies)).untagged)
+            found.heads = fetched(answers)
             hit_uids = set(found.heads)
+            if archived:
+                found.archived = {uid: uid in searched for uid in archived}
         else:
-            hit_uids = {int(n) for item in hits.untagged if item.kind == b"SEARCH" for n in item_numbers(item)}
+            hit_uids = searched
         found.uids = sorted(uid for uid in hit_uids if uid > after)  # "n:*" always matches the highest UID
         found.heads = {uid: data for uid, data in found.heads.items() if uid > after}
         results.append(found)
     return results
+
+
+def parts(replies: list[Reply]) -> list[list[Reply]]:
+    """A batch's replies cut at each EXAMINE: one list per folder, its EXAMINE first."""
+    cut: list[list[Reply]] = []
+    for reply in replies:
+        if reply.command.startswith("EXAMINE") or not cut:
+            cut.append([])
+        cut[-1].append(reply)
+    return cut
+
+
+def _searched(answers: list[Untagged]) -> set[int]:
+    return {int(n) for item in answers if item.kind == b"SEARCH" for n in item_numbers(item)}
+
+
+def searched_uids(reply_part: list[Reply]) -> set[int]:
+    return _searched([item for reply in reply_part for item in must(reply).untagged])
 
 
 def item_numbers(item: Untagged) -> list[str]:
@@ -116,12 +143,13 @@ def fetch_each(pipe: Pipe, wanted: dict[str, tuple[int, dict[str, list[int]]]]) 
     """One round trip: per folder (its UIDVALIDITY, {FETCH items: UIDs}) EXAMINE and the FETCHes; the data by UID."""
     commands, owners = _commands(wanted)
     result: dict[str, dict[int, dict]] = {name: {} for name in wanted}
-    for reply, (name, validity) in zip(pipe.run(commands), owners, strict=True):
-        if reply.command.startswith("EXAMINE"):
-            examined(reply, validity)
-        else:
-            for uid, data in fetched(must(reply).untagged).items():
-                result[name].setdefault(uid, {}).update(data)
+    offset = 0
+    for part in parts(pipe.run(commands)):
+        name, validity = owners[offset]
+        offset += len(part)
+        examined(part[0], validity)
+        for uid, data in fetched([item for reply in part for item in must(reply).untagged]).items():
+            result[name].setdefault(uid, {}).update(data)
     return result
 
 
@@ -134,8 +162,7 @@ def stream_each(pipe: Pipe, wanted: dict[str, tuple[int, dict[str, list[int]]]])
             code = Reply("", untagged=[item]).code(b"UIDVALIDITY") if item.kind == b"OK" else None
             if code is not None and int(code) != validity:
                 raise imaplib.IMAP4.abort(f"{name}: UIDVALIDITY changed during the scan")
-            continue
-        for uid, data in fetched([item]).items():
+        for uid, data in fetched([item]).items():  # every FETCH answer is parsed: a garbled one stops the scan
             yield name, uid, data
 
 
