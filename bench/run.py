@@ -190,6 +190,20 @@ def startup() -> None:
         print(f"`verify-objection {' '.join(argv)}`: {best:.3f} s (best of 5)")
 
 
+def readme_table(results: list[tuple[str, str, list[tuple[str, dict]]]]) -> None:
+    """All runs in one table, as the README shows them."""
+    print("\n| mailbox | link | run | turns | floor | wall s | CPU s | MB down | time vs naive |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for mailbox, link, rows in results:
+        naive = rows[-1][1]
+        for label, row in rows:
+            floor = "–" if row["floor"] is None else row["floor"]
+            print(
+                f"| {mailbox} | {link} | {label} | {row['turns']} | {floor} | {row['seconds']:.2f} | {row['cpu']:.2f} "
+                f"| {row['bytes_down'] / 2**20:.2f} | {row['seconds'] / naive['seconds']:.2f} |"
+            )
+
+
 def main() -> None:
     global TOOL_ROOT
     parser = argparse.ArgumentParser()
@@ -206,10 +220,15 @@ def main() -> None:
     TOOL_ROOT = args.tool_root
     if not args.no_startup:
         startup()
+    results = []
     for total in args.sizes:
         for latency in args.latency:
             bandwidth = args.mbit * 1e6 / 8 if latency else None  # loopback: no latency, no bandwidth limit
-            table(bench(total, latency, bandwidth, args.meta, args.repeat))
+            rows = bench(total, latency, bandwidth, args.meta, args.repeat)
+            table(rows)
+            link = f"{latency * 1000:.0f} ms, {args.mbit:.0f} Mbit/s" if latency else "loopback"
+            results.append((f"{total / 1000:.4g}k", link, rows))
+    readme_table(results)
 
 
 if __name__ == "__main__":

@@ -200,3 +200,36 @@ def test_the_fast_fetch_parser_refuses_garbage_with_a_protocol_error(garbage):
 
     with pytest.raises(ProtocolError):
         parse_fetch(garbage)
+
+
+class PlainDovecot(DovecotServer):
+    """A Dovecot that announces IMAP4rev1 without LIST-STATUS, SEARCHRES, CONDSTORE or ESEARCH, like many servers:
+    the fallbacks (LIST, then every STATUS at once; heads in their own round trip) must give the same verdict."""
+
+    CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SPECIAL-USE"
+
+    def _write_config(self) -> None:
+        super()._write_config()
+        with open(self.config_file, "a", encoding="utf-8") as config:
+            config.write(f"imap_capability = {self.CAPABILITIES}\n")
+
+
+def test_without_list_status_and_searchres_the_fallbacks_give_the_same_verdict(tmp_path: Path, sent):
+    from conftest import require_dovecot
+
+    require_dovecot()
+    with PlainDovecot() as server:
+        server.deliver(mail(DE_CONFIRMATION), "Junk")
+        server.deliver(mail(EN_CONFIRMATION, user="bello.der.hund"), "INBOX")
+        server.deliver(mail(NOTIFICATION), "Archive")
+        config = str(imap_config(tmp_path, server))
+        code, first = run_json("--config", config, "check", env=PASSWORD_ENV)
+        lines = command_lines(sent)
+        assert b"LIST-STATUS" not in b"".join(sent) and not any(b"RETURN" in line for line in lines)
+        assert {"STATUS", "EXAMINE", "UID SEARCH", "UID FETCH"} <= verbs(lines)
+        assert any(len([c for c in command_lines([chunk]) if b" STATUS " in c]) >= 3 for chunk in sent)
+        assert statuses(first)["Privat"] == statuses(first)["Bello"] == "confirmed"
+        sent.clear()
+        again, second = run_json("--config", config, "check", env=PASSWORD_ENV)
+        assert verbs(command_lines(sent)) == {"LOGIN", "LIST", "STATUS", "LOGOUT"}  # nothing new: no EXAMINE
+        assert again == code and statuses(second) == statuses(first)

@@ -80,6 +80,7 @@ class ImapSource:
         """The connected, logged-in client, for callers that keep their own connection (`watch`'s IDLE)."""
         if self._client is None:
             self.connect()
+            self._survey_fresh = False  # the caller may scan much later: a scan then asks again
         return self._client
 
     def close(self) -> None:
