@@ -142,12 +142,12 @@ class Relay:
             if (wait := due - time.monotonic()) > 0:
                 time.sleep(wait)
             self.counters.bytes_down += len(data)
+            with self._lock:  # before sending: the client may answer before this thread runs again
+                state["answered"] = True
             try:
                 client.sendall(data)
             except OSError:
                 break
-            with self._lock:
-                state["answered"] = True
             if not keep_open:
                 break
         _close(client)

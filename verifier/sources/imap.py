@@ -234,6 +234,7 @@ class ImapSource:
             earlier |= {ids[uid] for uid in keep} - {""}
             wanted[found.folder] = (found.validity, {"UID BODY.PEEK[]": keep})
         validity = {f.folder: f.validity for f in searched}
+        asked = {name: set(by_items["UID BODY.PEEK[]"]) for name, (_v, by_items) in wanted.items()}
         bodiless: set[tuple[str, int]] = set()
         got: set[tuple[str, int]] = set()
         assert self._pipe is not None
@@ -242,8 +243,8 @@ class ImapSource:
             if not isinstance(raw, bytes):
                 bodiless.add((folder, uid))
                 continue
-            if (folder, uid) in got or (folder, validity[folder], uid) in self._examined:
-                continue
+            if uid not in asked[folder] or (folder, uid) in got or (folder, validity[folder], uid) in self._examined:
+                continue  # only what we asked for, once
             got.add((folder, uid))
             self.stats.downloaded += 1
             self._examined.add((folder, validity[folder], uid))
