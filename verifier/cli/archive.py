@@ -59,15 +59,32 @@ def show(obj: dict, key: str) -> None:
 
 @archive.command()
 @click.argument("key")
-@click.option("--eml", "target", required=True, type=click.Path(dir_okay=False), help="Where to write the mail.")
+@click.option("--eml", "target", type=click.Path(dir_okay=False), help="Where to write the mail.")
+@click.option(
+    "--bundle",
+    type=click.Path(file_okay=False),
+    help="Write a folder anyone can check without this tool: mail, DKIM key record, timestamps, README.",
+)
 @click.pass_obj
-def export(obj: dict, key: str, target: str) -> None:
-    """Write one archived mail, byte for byte, as an .eml file."""
+def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
+    """Write one archived mail, byte for byte, as an .eml file (--eml) or as a checkable bundle (--bundle)."""
     from verifier.errors import ConfigError
 
+    if not target and not bundle:
+        raise click.UsageError("Say where to: --eml FILE or --bundle DIR.")
     with _open(obj, obj["archive_path"]) as store:
         record = _record(store, key)
         raw = store.raw(record.id or 0)
+        if bundle:
+            from verifier.evidence.bundle import write_bundle
+
+            try:
+                names = write_bundle(store, record, Path(bundle))
+            except OSError as err:
+                raise ConfigError(f"{bundle}: cannot write the bundle ({err.strerror}).") from None
+            click.echo(f"{bundle}: {', '.join(names)} (see README.txt there)")
+            if not target:
+                return
     try:
         Path(target).write_bytes(raw)
     except OSError as err:
@@ -78,10 +95,46 @@ def export(obj: dict, key: str, target: str) -> None:
 @archive.command()
 @click.pass_obj
 def verify(obj: dict) -> None:
-    """Re-hash every stored mail; exit 1 if any no longer matches its SHA-256."""
+    """Offline: re-hash every mail, re-check its DKIM signatures against the keys as kept, validate its timestamps.
+
+    Exit 1 if a mail was altered, no longer verifies against its kept key, or has a timestamp that does not hold."""
+    from verifier.config import load_settings, resolve_config_path
+    from verifier.evidence.audit import audit
+
+    settings = load_settings(resolve_config_path(obj["config_path"]), must_exist=False)
     with _open(obj, obj["archive_path"]) as store:
-        checked, bad = store.verify()
-    for mismatch in bad:
-        click.echo(f"mail {mismatch.id}: stored as {mismatch.sha256}, now hashes to {mismatch.actual} — altered")
-    click.echo(f"{checked} mail(s) checked, {len(bad)} altered.")
-    sys.exit(1 if bad else 0)
+        results = audit(store, settings.archive.timestamp_ca_file)
+    for result in results:
+        for line in _audit_lines(result):
+            click.echo(f"mail {result.id}: {line}")
+    altered = sum(1 for r in results if r.altered)
+    bad = sum(1 for r in results for s in r.stamps if s.problem)
+    unstamped = sum(1 for r in results if not r.stamps)
+    click.echo(
+        f"{len(results)} mail(s) checked, {altered} altered, {bad} timestamp(s) invalid,"
+        f" {unstamped} not yet timestamped."
+    )
+    sys.exit(1 if any(r.failed for r in results) else 0)
+
+
+def _audit_lines(result) -> list[str]:
+    from verifier.render.proof_content import utc
+
+    lines = []
+    if result.altered:
+        m = result.altered
+        lines.append(f"stored as {m.sha256}, now hashes to {m.actual} — altered")
+    for check in result.keys:
+        key = check.key
+        dnssec = {True: "DNSSEC-validated", False: "not DNSSEC-validated", None: "DNSSEC unknown"}[key.dnssec]
+        seen = f"{key.name}, fetched {utc(key.fetched_at)} from {key.resolver or 'an unnamed resolver'}, {dnssec}"
+        verdict = "still verifies" if check.verifies else "does NOT verify"
+        lines.append(f"DKIM signature of {key.domain} {verdict} against the key as it was ({seen})")
+    for stamp in result.stamps:
+        what = "the mail" if stamp.stamp.subject == "mail" else "its evidence record"
+        if stamp.problem:
+            lines.append(f"timestamp over {what} INVALID: {stamp.problem}")
+        else:
+            tsa = f"{stamp.tsa}, {stamp.stamp.tsa_url}"
+            lines.append(f"timestamp over {what} valid: existed at {utc(stamp.proves)} ({tsa})")
+    return lines

@@ -47,6 +47,18 @@ MIGRATIONS: tuple[str, ...] = (
         report TEXT NOT NULL              -- the previous Report as JSON: what --quiet compares against
     );
     """,
+    """
+    CREATE TABLE timestamps (
+        mail_id INTEGER NOT NULL REFERENCES mails (id),
+        subject TEXT NOT NULL,            -- 'mail' (over the raw bytes) or 'record' (over the record JSON as stored)
+        query BLOB NOT NULL,              -- the RFC 3161 request sent (.tsq)
+        token BLOB NOT NULL,              -- the TSA's answer (.tsr, DER TimeStampResp), kept byte for byte
+        tsa_url TEXT NOT NULL,
+        gen_time TEXT NOT NULL,           -- the time the token proves (UTC, ISO 8601), as read when it came
+        chain TEXT NOT NULL,              -- PEM: the certificates it validated against when it came (TSA to root)
+        PRIMARY KEY (mail_id, subject)
+    );
+    """,
 )
 
 
@@ -64,6 +76,19 @@ def resolve_archive_path(cli_path: str | None, configured: str) -> Path:
     if cli_path:
         return Path(cli_path)
     return Path(configured).expanduser() if configured else default_archive_path()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One RFC 3161 token as kept: over a mail's bytes or over its evidence record."""
+
+    mail_id: int
+    subject: str  # "mail" or "record"
+    query: bytes
+    token: bytes
+    tsa_url: str
+    gen_time: datetime
+    chain: str
 
 
 @dataclass(frozen=True)
@@ -120,7 +145,13 @@ class Archive:
         the source's resume point is saved in the same transaction, so it never runs ahead of the stored mails.
         Returns how many were new."""
         new = 0
+        # Fresh records are built before the transaction: keeping the DKIM key asks DNS, and no lock is held for that
         try:
+            fresh: dict[str, EvidenceRecord] = {}
+            for item in found:  # the first copy of the same bytes is the one kept, as below
+                sha = hashlib.sha256(item.raw).hexdigest()
+                if worth_keeping(item) and sha not in fresh and not self._known(sha):
+                    fresh[sha] = record_of(item, checked_at, source)
             with self._transaction():
                 if scan_state is not None:
                     self._db.execute(
@@ -136,7 +167,7 @@ class Archive:
                     )
                     if seen.rowcount:
                         continue
-                    record = record_of(item, checked_at, source)
+                    record = fresh.get(sha) or record_of(item, checked_at, source)
                     self._db.execute(
                         "INSERT INTO mails (sha256, raw, message_id, kind, found_at, last_seen_at, record)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -154,6 +185,42 @@ class Archive:
         except sqlite3.Error as err:
             raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
         return new
+
+    def _known(self, sha: str) -> bool:
+        return self._db.execute("SELECT 1 FROM mails WHERE sha256 = ?", (sha,)).fetchone() is not None
+
+    def unstamped(self) -> list[tuple[int, bytes, bytes]]:
+        """(id, raw bytes, record JSON as stored) of every mail without a timestamp token yet."""
+        rows = self._db.execute(
+            "SELECT id, raw, record FROM mails WHERE id NOT IN (SELECT mail_id FROM timestamps) ORDER BY id"
+        ).fetchall()
+        return [(row[0], _as_bytes(row[1]), str(row[2]).encode()) for row in rows]
+
+    def stored_record(self, record_id: int) -> bytes:
+        """The evidence record's JSON exactly as stored: what the 'record' token is over."""
+        row = self._db.execute("SELECT record FROM mails WHERE id = ?", (record_id,)).fetchone()
+        return str(row[0]).encode() if row else b""
+
+    def add_stamps(self, stamps: list[Stamp]) -> None:
+        try:
+            with self._transaction():
+                for s in stamps:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO timestamps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (s.mail_id, s.subject, s.query, s.token, s.tsa_url, s.gen_time.isoformat(), s.chain),
+                    )
+        except sqlite3.Error as err:
+            raise ArchiveError(f"evidence archive {self.path}: could not store timestamps ({err})") from None
+
+    def stamps(self, record_id: int | None = None) -> list[Stamp]:
+        query = "SELECT mail_id, subject, query, token, tsa_url, gen_time, chain FROM timestamps"
+        rows = self._db.execute(
+            query + (" WHERE mail_id = ?" if record_id is not None else "") + " ORDER BY mail_id, subject",
+            (record_id,) if record_id is not None else (),
+        ).fetchall()
+        return [
+            Stamp(r[0], r[1], _as_bytes(r[2]), _as_bytes(r[3]), r[4], datetime.fromisoformat(r[5]), r[6]) for r in rows
+        ]
 
     def scan_state(self, source: str) -> dict | None:
         row = self._db.execute("SELECT state FROM scan_state WHERE source = ?", (source,)).fetchone()
@@ -195,17 +262,14 @@ class Archive:
 
     def raw(self, record_id: int) -> bytes:
         row = self._db.execute("SELECT raw FROM mails WHERE id = ?", (record_id,)).fetchone()
-        if row is None:
-            return b""
-        return row[0] if isinstance(row[0], bytes) else str(row[0]).encode("utf-8", "surrogateescape")
+        return b"" if row is None else _as_bytes(row[0])
 
     def verify(self) -> tuple[int, list[Mismatch]]:
         """Re-hash every stored mail: (how many were checked, the ones whose bytes no longer match their key)."""
         checked, bad = 0, []
         for record_id, sha, raw in self._db.execute("SELECT id, sha256, raw FROM mails ORDER BY id"):
             checked += 1
-            data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogateescape")  # tampered type
-            actual = hashlib.sha256(data).hexdigest()
+            actual = hashlib.sha256(_as_bytes(raw)).hexdigest()
             if actual != sha:
                 bad.append(Mismatch(record_id, sha, actual))
         return checked, bad
@@ -218,6 +282,11 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _as_bytes(value: object) -> bytes:
+    """A BLOB column read back; a tampered file may hold text there instead."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
 
 
 class _Transaction:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 log = logging.getLogger(__name__)
+# dkimpy logs a missing or unreachable key at ERROR; for us that is an outcome (no_key), not an error to print
+logging.getLogger("dkimpy").setLevel(logging.CRITICAL)
 
 # dkimpy's dnsfunc: (b"selector._domainkey.domain.", timeout=seconds) -> TXT record bytes or None
 KeyLookup = Callable[..., bytes | None]
@@ -27,15 +30,29 @@ class DkimOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class KeyRecord:
+    """The DNS TXT record a verification used, as it was then: Meta rotates keys, so later DNS may not have it."""
+
+    name: str  # selector._domainkey.domain.
+    text: str  # the record as published ("v=DKIM1; k=rsa; p=…")
+    fetched_at: datetime  # UTC
+    resolver: str = ""  # who answered ("" when the lookup does not say: e.g. a test table)
+    dnssec: bool | None = None  # the resolver's AD flag; None when the lookup cannot tell
+
+
+@dataclass(frozen=True)
 class DkimResult:
     outcome: DkimOutcome
     domain: str = ""
+    selector: str = ""
+    index: int = -1  # which DKIM-Signature header (0 = topmost)
+    key: KeyRecord | None = None  # the record the verification used, if one was fetched
 
 
 def system_dns(name: bytes, timeout: float = DNS_TIMEOUT) -> bytes | None:
-    from dkim.dnsplug import get_txt
+    from verifier.recognise.dnskey import resolver_lookup
 
-    return get_txt(name, timeout=timeout)
+    return resolver_lookup()(name, timeout=timeout)
 
 
 _lookup: KeyLookup = system_dns
@@ -72,6 +89,7 @@ def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResul
     import dkim
 
     fetched: list[bool] = []
+    kept: list[KeyRecord] = []
 
     def recording_lookup(name: bytes, timeout: float = DNS_TIMEOUT) -> bytes | None:
         try:
@@ -80,6 +98,8 @@ def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResul
             log.debug("DKIM key lookup for %r failed: %s", name, type(err).__name__)
             record = None
         fetched.append(record is not None)
+        if record is not None:
+            kept.append(_key_record(name, record))
         return record
 
     try:
@@ -87,9 +107,45 @@ def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResul
     except Exception as err:
         log.debug("DKIM verification of %s raised %s", domain, type(err).__name__)
         ok = False
+    key = kept[-1] if kept else None
+    selector = _selector(raw, index)
     if ok:
-        return DkimResult(DkimOutcome.PASS, domain)
-    return DkimResult(DkimOutcome.FAIL if any(fetched) else DkimOutcome.NO_KEY, domain)
+        return DkimResult(DkimOutcome.PASS, domain, selector, index, key)
+    return DkimResult(DkimOutcome.FAIL if any(fetched) else DkimOutcome.NO_KEY, domain, selector, index, key)
+
+
+def _key_record(name: bytes, record: bytes) -> KeyRecord:
+    text = name.decode("ascii", "replace")
+    return KeyRecord(
+        name=text if text.endswith(".") else text + ".",
+        text=bytes(record).decode("ascii", "replace"),
+        fetched_at=datetime.now(UTC),
+        resolver=str(getattr(record, "resolver", "")),
+        dnssec=getattr(record, "dnssec", None),
+    )
+
+
+def _selector(raw: bytes, index: int) -> str:
+    import dkim
+    from dkim.util import parse_tag_value
+
+    try:
+        signatures = [v for n, v in dkim.DKIM(raw).headers if n.lower() == b"dkim-signature"]
+        return parse_tag_value(signatures[index]).get(b"s", b"").decode("ascii", "replace")
+    except Exception:
+        return ""
+
+
+def check_all(raw: bytes, lookup: KeyLookup | None = None, limit: int = 4) -> list[DkimResult]:
+    """Verify every DKIM signature (at most ``limit``: a mail may carry hundreds), each with the key it used: what the
+    evidence archive keeps, so the mail can be re-checked against the key as it was after Meta rotates it."""
+    return [_verify(raw, i, d, lookup or _lookup) for i, d in enumerate(signing_domains(raw)[:limit]) if d]
+
+
+def verify_against(raw: bytes, index: int, record: str) -> bool:
+    """Re-check signature ``index`` against a kept key record, offline: no DNS is asked."""
+    result = _verify(raw, index, "", lambda _name, timeout=DNS_TIMEOUT: record.encode("ascii", "replace"))
+    return result.outcome is DkimOutcome.PASS
 
 
 def check(raw: bytes, wanted: Callable[[str], bool], lookup: KeyLookup | None = None) -> DkimResult:
