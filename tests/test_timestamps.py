@@ -18,6 +18,7 @@ from verifier.evidence.archive import Archive
 from verifier.recognise import dkimcheck
 from verifier.recognise.dnskey import resolver_lookup
 
+META = lambda domain: domain.endswith("instagram.com")  # noqa: E731
 KEY_NAME = f"{TEST_SELECTOR}._domainkey.mail.instagram.com."
 
 
@@ -64,7 +65,7 @@ def test_the_key_is_kept_with_who_answered_and_the_dnssec_flag(tmp_path: Path):
         with TestDNS({KEY_NAME: record}, ad=validated) as dns:
             previous = dkimcheck.set_key_lookup(resolver_lookup(["127.0.0.1"], dns.port))
             try:
-                [result] = dkimcheck.check_all(raw)
+                [result] = dkimcheck.check_all(raw, META)
             finally:
                 dkimcheck.set_key_lookup(previous)
         assert result.outcome is dkimcheck.DkimOutcome.PASS and result.selector == TEST_SELECTOR
@@ -78,13 +79,13 @@ def test_a_missing_record_and_a_dead_resolver_are_no_key(tmp_path: Path):
     with TestDNS({}) as dns:
         previous = dkimcheck.set_key_lookup(resolver_lookup(["127.0.0.1"], dns.port))
         try:
-            [result] = dkimcheck.check_all(raw)
+            [result] = dkimcheck.check_all(raw, META)
         finally:
             dkimcheck.set_key_lookup(previous)
     assert result.outcome is dkimcheck.DkimOutcome.NO_KEY and result.key is None
     previous = dkimcheck.set_key_lookup(resolver_lookup(["127.0.0.1"], dns.port))  # closed now: nobody answers
     try:
-        [result] = dkimcheck.check_all(raw)
+        [result] = dkimcheck.check_all(raw, META)
     finally:
         dkimcheck.set_key_lookup(previous)
     assert result.outcome is dkimcheck.DkimOutcome.NO_KEY
@@ -216,3 +217,44 @@ def test_bad_timestamp_settings_are_one_line_not_a_traceback(tmp_path: Path):
     box, config, archive = _setup(tmp_path, "http://127.0.0.1:9/", tmp_path / "missing.pem")
     result = _check(config, box, archive)
     assert "timestamp_ca_file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_init_turns_stamping_on_only_when_asked(tmp_path: Path, tsa: TestTSA):
+    import tomllib
+
+    base = ["init", "--non-interactive", "--skip-login", "--email", "lord.canterville@gmx.de",
+            "--group", "Privat=lord.canterville"]
+    plain = tmp_path / "plain.toml"
+    assert run("--config", str(plain), *base).exit_code == 0
+    assert "archive" not in tomllib.loads(plain.read_text())  # nothing is ever contacted without the user's word
+    stamped = tmp_path / "stamped.toml"
+    assert run("--config", str(stamped), *base, "--timestamp-url", tsa.url).exit_code == 0
+    assert tomllib.loads(stamped.read_text())["archive"]["timestamp_url"] == tsa.url
+    bad = run("--config", str(tmp_path / "bad.toml"), *base, "--timestamp-url", "tsa.example")
+    assert bad.exit_code == 2 and "--timestamp-url must be an http" in bad.stderr
+
+
+def test_only_metas_keys_are_asked_and_a_hostile_selector_is_never_shown_raw(tmp_path: Path):
+    import dkim
+
+    from verifier.evidence.record import kept_keys
+
+    attacker_key = _other_key()
+    raw = signed_mail()
+    raw = dkim.sign(raw, b"track", b"attacker.example", attacker_key, include_headers=[b"from"]) + raw
+    keys = OfflineKeys()
+    keys.publish(TEST_SELECTOR, "mail.instagram.com", txt_record(TEST_KEY.read_bytes()))
+    keys.publish("track", "attacker.example", txt_record(attacker_key))
+    previous = dkimcheck.set_key_lookup(keys)
+    try:
+        kept = kept_keys(raw)
+        # a selector with a terminal escape, and a key record carrying one: kept only as printable text
+        evil = raw.replace(f"s={TEST_SELECTOR}".encode(), b"s=fix\x1b[2Jture", 1)
+        keys.records["fix\x1b[2Jture._domainkey.mail.instagram.com."] = b"v=DKIM1; p=\x1b]0;owned\x07"
+        [hostile] = kept_keys(evil)
+    finally:
+        dkimcheck.set_key_lookup(previous)
+    assert [k.domain for k in kept] == ["mail.instagram.com"] and kept[0].result == "pass"
+    assert not any("attacker" in name for name in keys.asked)  # the sender learns nothing from a kept mail
+    assert hostile.result == "fail" and "\x1b" not in (hostile.name or "") + hostile.selector + (hostile.record or "")
+    assert hostile.selector == "fix??2Jture" and hostile.record == "v=DKIM1; p=?]0;owned?"

@@ -92,11 +92,12 @@ def _unfolded(value: object) -> str:
 
 
 def kept_keys(raw: bytes) -> list[DkimKey]:
-    """Verify every signature now and keep the key each used (DNS, through dkimcheck's injectable lookup)."""
+    """Verify Meta's signatures now and keep the key each used (DNS, through dkimcheck's injectable lookup)."""
     from verifier.recognise import dkimcheck
+    from verifier.recognise.trust import meta_domain_of
 
     keys = []
-    for result in dkimcheck.check_all(raw):
+    for result in dkimcheck.check_all(raw, lambda domain: meta_domain_of(domain) is not None):
         key = result.key
         keys.append(
             DkimKey(

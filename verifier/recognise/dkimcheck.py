@@ -8,6 +8,7 @@ own check must not brand a genuine old mail as phishing; it simply never makes a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,11 +115,20 @@ def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResul
     return DkimResult(DkimOutcome.FAIL if any(fetched) else DkimOutcome.NO_KEY, domain, selector, index, key)
 
 
+def _printable(data: bytes, allowed: re.Pattern[str]) -> str:
+    """The selector is the sender's to choose: only what a DNS name or a key record can hold ever gets shown."""
+    return allowed.sub("?", data.decode("ascii", "replace"))
+
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+_RECORD_CHARS = re.compile(r"[^\x20-\x7e]")
+
+
 def _key_record(name: bytes, record: bytes) -> KeyRecord:
-    text = name.decode("ascii", "replace")
+    text = _printable(name, _NAME_CHARS)
     return KeyRecord(
         name=text if text.endswith(".") else text + ".",
-        text=bytes(record).decode("ascii", "replace"),
+        text=_printable(bytes(record), _RECORD_CHARS),
         fetched_at=datetime.now(UTC),
         resolver=str(getattr(record, "resolver", "")),
         dnssec=getattr(record, "dnssec", None),
@@ -131,15 +141,19 @@ def _selector(raw: bytes, index: int) -> str:
 
     try:
         signatures = [v for n, v in dkim.DKIM(raw).headers if n.lower() == b"dkim-signature"]
-        return parse_tag_value(signatures[index]).get(b"s", b"").decode("ascii", "replace")
+        return _printable(parse_tag_value(signatures[index]).get(b"s", b""), _NAME_CHARS)
     except Exception:
         return ""
 
 
-def check_all(raw: bytes, lookup: KeyLookup | None = None, limit: int = 4) -> list[DkimResult]:
-    """Verify every DKIM signature (at most ``limit``: a mail may carry hundreds), each with the key it used: what the
-    evidence archive keeps, so the mail can be re-checked against the key as it was after Meta rotates it."""
-    return [_verify(raw, i, d, lookup or _lookup) for i, d in enumerate(signing_domains(raw)[:limit]) if d]
+def check_all(
+    raw: bytes, wanted: Callable[[str], bool], lookup: KeyLookup | None = None, limit: int = 4
+) -> list[DkimResult]:
+    """Verify each DKIM signature whose d= satisfies ``wanted`` (at most ``limit``: a mail may carry hundreds), each
+    with the key it used: what the evidence archive keeps, so the mail can be re-checked against the key as it was
+    after Meta rotates it. Only wanted domains are asked: a key lookup in a sender's own DNS tells them it was read."""
+    domains = signing_domains(raw)[:limit]
+    return [_verify(raw, i, d, lookup or _lookup) for i, d in enumerate(domains) if d and wanted(d)]
 
 
 def verify_against(raw: bytes, index: int, record: str) -> bool:
