@@ -146,11 +146,22 @@ def test_openssl_accepts_the_bundle(tmp_path: Path, tsa: TestTSA):
     assert "Verification: FAILED" in done.stdout
 
 
-@pytest.mark.parametrize("target", ["mail", "record", "token", "key"])
+@pytest.mark.parametrize("target", ["mail", "record", "token", "key", "time", "forged", "swapped"])
 def test_tampering_is_reported(tmp_path: Path, tsa: TestTSA, target: str):
     box, config, archive = _setup(tmp_path, tsa.url, tsa.ca_file)
     _check(config, box, archive)
     db = sqlite3.connect(archive)
+    if target == "forged":  # a token over the same mail from a TSA the user never trusted (the forger's own)
+        from verifier.evidence.timestamps import request_token
+
+        with TestTSA(tmp_path / "forger") as forger:
+            _, answer = request_token(forger.url, (box / "confirmation.eml").read_bytes())
+        db.execute("UPDATE timestamps SET token = ? WHERE subject = 'mail'", (answer,))
+    if target == "swapped":  # the record's genuine token put in the mail's place
+        record_token = db.execute("SELECT token FROM timestamps WHERE subject = 'record'").fetchone()[0]
+        db.execute("UPDATE timestamps SET token = ? WHERE subject = 'mail'", (record_token,))
+    if target == "time":  # the kept time moved back a year: the token says otherwise
+        db.execute("UPDATE timestamps SET gen_time = '2025-01-01T00:00:00+00:00' WHERE subject = 'mail'")
     if target == "mail":
         raw = db.execute("SELECT raw FROM mails").fetchone()[0]
         db.execute("UPDATE mails SET raw = ?", (raw.replace(b"Einspruch", b"Widerruf", 1),))
@@ -160,7 +171,7 @@ def test_tampering_is_reported(tmp_path: Path, tsa: TestTSA, target: str):
         token = bytearray(db.execute("SELECT token FROM timestamps WHERE subject = 'mail'").fetchone()[0])
         token[-40] ^= 0x01  # inside the TSA's signature
         db.execute("UPDATE timestamps SET token = ? WHERE subject = 'mail'", (bytes(token),))
-    else:  # someone swaps the kept key for their own: the signature no longer verifies against it
+    elif target == "key":  # someone swaps the kept key for their own: the signature no longer verifies against it
         other = txt_record(_other_key())
         db.execute("UPDATE mails SET record = replace(record, ?, ?)", (txt_record(TEST_KEY.read_bytes()).decode(),
                                                                       other.decode()))
@@ -173,6 +184,9 @@ def test_tampering_is_reported(tmp_path: Path, tsa: TestTSA, target: str):
         "record": ["timestamp over its evidence record INVALID"],
         "token": ["timestamp over the mail INVALID"],
         "key": ["does NOT verify", "timestamp over its evidence record INVALID"],
+        "time": ["timestamp over the mail INVALID: the token names another time than the archive"],
+        "forged": ["timestamp over the mail INVALID: the TSA's certificate does not lead to a trusted root"],
+        "swapped": ["timestamp over the mail INVALID: the token is over other bytes"],
     }[target]
     for text in expected:
         assert text in result.stdout, result.stdout

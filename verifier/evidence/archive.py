@@ -213,14 +213,11 @@ class Archive:
             raise ArchiveError(f"evidence archive {self.path}: could not store timestamps ({err})") from None
 
     def stamps(self, record_id: int | None = None) -> list[Stamp]:
-        query = "SELECT mail_id, subject, query, token, tsa_url, gen_time, chain FROM timestamps"
-        rows = self._db.execute(
-            query + (" WHERE mail_id = ?" if record_id is not None else "") + " ORDER BY mail_id, subject",
-            (record_id,) if record_id is not None else (),
-        ).fetchall()
-        return [
-            Stamp(r[0], r[1], _as_bytes(r[2]), _as_bytes(r[3]), r[4], datetime.fromisoformat(r[5]), r[6]) for r in rows
-        ]
+        where, args = (" WHERE mail_id = ?", (record_id,)) if record_id is not None else ("", ())
+        columns = "mail_id, subject, query, token, tsa_url, gen_time, chain"
+        rows = self._db.execute(f"SELECT {columns} FROM timestamps{where} ORDER BY mail_id, subject", args)
+        when = datetime.fromisoformat
+        return [Stamp(r[0], r[1], _as_bytes(r[2]), _as_bytes(r[3]), r[4], when(r[5]), r[6]) for r in rows]
 
     def scan_state(self, source: str) -> dict | None:
         row = self._db.execute("SELECT state FROM scan_state WHERE source = ?", (source,)).fetchone()

@@ -13,11 +13,12 @@ import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TIMEOUT = 10.0
 MAX_ANSWER = 256 * 1024  # a token is a few KiB; a bigger answer is not one
+CLOCK_SLACK = timedelta(minutes=10)  # a TSA's clock a little ahead of ours is fine; a token from the future is not
 
 
 class TimestampUnavailable(Exception):
@@ -125,8 +126,11 @@ def check_token(answer: bytes, data: bytes, roots: list) -> Verified:
         raise TimestampInvalid(f"unreadable token ({type(err).__name__})") from None
     chain = _chain(token, roots)
     when = token.tst_info.gen_time
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC) + CLOCK_SLACK:
+        raise TimestampInvalid(f"the token names a time in the future ({when:%Y-%m-%d %H:%M} UTC)")
     return Verified(
-        gen_time=when if when.tzinfo else when.replace(tzinfo=UTC),
+        gen_time=when,
         tsa=_subject(chain[0]) if chain else "?",
         serial=token.tst_info.serial_number,
         chain=chain,
