@@ -17,7 +17,8 @@ Written by verify-objection {version}. Every file here can be checked with commo
 
 Files
   mail.eml            the mail exactly as it came from the mailbox. SHA-256: {sha256}
-  record.json         the evidence record as kept when the mail was first seen (checked at {checked_at})
+  record.json         the evidence record as kept when the mail was first seen ({checked_at})
+  tsa-chain.pem       the TSA's certificate chain; tsa-root.pem its root
 {key_lines}{stamp_lines}
 1. The mail is unchanged
    sha256sum mail.eml         # must print {sha256}
@@ -26,13 +27,15 @@ Files
 {openssl_lines}
    "Verification: OK" means: the timestamp authority signed this exact hash at the time shown by
    openssl ts -reply -in mail.tsr -text     (line "Time stamp:")
-   tsa-root.pem is the TSA's root certificate as this tool trusted it (SHA-256 fingerprint
-   {root_fingerprint}). Compare it with the one the TSA publishes before you rely on it.
+   (openssl may warn that the TSA's own certificate in tsa-chain.pem "is not a CA cert": that is harmless.)
+   tsa-root.pem is the TSA's root certificate as this tool trusted it. Before you rely on it, compare its
+   fingerprint with the one the TSA publishes:  openssl x509 -in tsa-root.pem -noout -fingerprint -sha256
+   SHA-256 fingerprint: {root_fingerprint}
 
 3. That Meta sent it (DKIM, with the key Meta published at the time)
 {dkim_lines}
-   "True" means the signature is valid with the kept key record. Today's key (Meta rotates its keys, so it may
-   be gone or different):   dig +dnssec TXT <the name above>
+   "True" means the signature is valid with the kept key record; "False" or a ValidationError means it is not. Today's key, for comparison (Meta rotates its
+   keys, so it may be gone or different):{dig_lines}
 
 What this proves and what it does not: the timestamps prove that exactly these bytes existed at that time. They do
 not prove who sent the mail; the DKIM signature, checked with the key record kept at the check, does.
@@ -49,14 +52,14 @@ def write_bundle(archive: Archive, record: EvidenceRecord, target: Path) -> list
 
     mail_id = record.id or 0
     files: dict[str, bytes] = {"mail.eml": archive.raw(mail_id), "record.json": archive.stored_record(mail_id)}
-    key_lines, dkim_lines = [], []
+    key_lines, dkim_lines, dig_lines = [], [], []
     for number, key in enumerate((k for k in record.authenticity.dkim_keys if k.record is not None), start=1):
         name = f"dkim-key-{number}.txt"
         files[name] = (key.record or "").encode("ascii", "replace") + b"\n"
         dnssec = {True: "DNSSEC-validated", False: "not DNSSEC-validated", None: "DNSSEC unknown"}[key.dnssec]
-        key_lines.append(
-            f"  {name:<19} TXT {key.name} as fetched {key.fetched_at} from {key.resolver or '?'} ({dnssec})\n"
-        )
+        key_lines.append(f"  {name:<19} TXT {key.name} as fetched {_when(key.fetched_at)}\n{'':22}from resolver"
+                         f" {key.resolver or '?'} ({dnssec})\n")
+        dig_lines.append(f"\n   dig +dnssec TXT {key.name}")
         dkim_lines.append(
             f"   pip install dkimpy   # once\n"
             f"   python3 -c 'import dkim; k=open(\"{name}\",\"rb\").read().strip(); "
@@ -71,7 +74,8 @@ def write_bundle(archive: Archive, record: EvidenceRecord, target: Path) -> list
         chain = chain or stamp.chain
         data = "mail.eml" if base == "mail" else "record.json"
         stamp_lines.append(
-            f"  {base}.tsq / .tsr   RFC 3161 query and token over {data} from {stamp.tsa_url}, time {stamp.gen_time}\n"
+            f"  {base + '.tsq, .tsr':<19} RFC 3161 query and token over {data}, time {_when(stamp.gen_time)}\n"
+            f"{'':22}from {stamp.tsa_url}\n"
         )
         trust = "-CAfile tsa-root.pem -untrusted tsa-chain.pem"
         openssl_lines.append(
@@ -86,10 +90,11 @@ def write_bundle(archive: Archive, record: EvidenceRecord, target: Path) -> list
         root_fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(root).digest())
     files["README.txt"] = README.format(
         id=mail_id,
-        subject=record.subject.replace("\n", " ")[:120],
+        subject="".join(c if c.isprintable() else " " for c in record.subject)[:120],
         version=__version__,
         sha256=record.sha256,
-        checked_at=record.authenticity.checked_at,
+        checked_at=_when(record.authenticity.checked_at),
+        dig_lines="".join(dig_lines) or " –",
         key_lines="".join(key_lines) or "  (no DKIM key was fetched when the mail was kept)\n",
         stamp_lines="".join(stamp_lines) or "  (not timestamped yet: set [archive] timestamp_url and run a check)\n",
         openssl_lines="".join(openssl_lines) or "   (no timestamp yet)\n",
@@ -100,6 +105,12 @@ def write_bundle(archive: Archive, record: EvidenceRecord, target: Path) -> list
     for name, data in files.items():
         (target / name).write_bytes(data)
     return list(files)
+
+
+def _when(value: object) -> str:
+    from datetime import UTC, datetime
+
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(value, datetime) else "?"
 
 
 def _last_certificate(chain_pem: str) -> bytes:
