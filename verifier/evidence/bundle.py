@@ -34,8 +34,8 @@ Files
 
 3. That Meta sent it (DKIM, with the key Meta published at the time)
 {dkim_lines}
-   "True" means the signature is valid with the kept key record; "False" or a ValidationError means it is not. Today's key, for comparison (Meta rotates its
-   keys, so it may be gone or different):{dig_lines}
+   "True" means the signature is valid with the kept key record; "False" or a ValidationError means it is not.
+   Today's key, for comparison (Meta rotates its keys, so it may be gone or different):{dig_lines}
 
 What this proves and what it does not: the timestamps prove that exactly these bytes existed at that time. They do
 not prove who sent the mail; the DKIM signature, checked with the key record kept at the check, does.
