@@ -218,10 +218,13 @@ def test_without_network_the_check_goes_on_and_stamps_later(tmp_path: Path, tsa:
     with Archive.open(archive) as store:
         assert len(store.unstamped()) == 1
     assert "1 not yet timestamped" in _verify(config, archive).stdout
-    _setup(tmp_path, tsa.url, tsa.ca_file)  # the network is back
-    result = _check(config, box, archive)
-    assert "warning" not in result.stderr and tsa.requests == 2
+    _setup(tmp_path, tsa.url, tsa.ca_file)  # the network is back: a report from the archive stamps what is missing
+    result = run("--config", str(config), "report", str(tmp_path / "later.pdf"), "--archive", str(archive))
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+    assert tsa.requests == 3  # the mail's two tokens and the PDF's document timestamp
     assert _verify(config, archive).exit_code == 0
+    _check(config, box, archive)
+    assert tsa.requests == 3  # stamped once, never again
 
 
 def test_bad_timestamp_settings_are_one_line_not_a_traceback(tmp_path: Path):

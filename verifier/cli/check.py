@@ -90,18 +90,23 @@ def _print_changes(outcome: object, lang: str) -> None:
 
 def _stamp_kept(archive: object, settings: object) -> dict:
     """Timestamp the kept mails that have no token yet (only with [archive] timestamp_url); the proof's view of all."""
+    import sqlite3
+
     from verifier.evidence.proof import ProofStamp
 
     if archive is None:
         return {}
     config = settings.archive  # type: ignore[attr-defined]
-    if config.timestamp_url:
-        from verifier.evidence.stamping import stamp_pending
-
-        stamp_pending(archive, config.timestamp_url, config.timestamp_ca_file, warn)  # type: ignore[arg-type]
     stamps: dict[int, list] = {}
-    for s in archive.stamps():  # type: ignore[attr-defined]
-        stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
+    try:
+        if config.timestamp_url:
+            from verifier.evidence.stamping import stamp_pending
+
+            stamp_pending(archive, config.timestamp_url, config.timestamp_ca_file, warn)  # type: ignore[arg-type]
+        for s in archive.stamps():  # type: ignore[attr-defined]
+            stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
+    except sqlite3.Error as err:  # timestamps help the proof; they never stop a check
+        warn(f"evidence archive: timestamps could not be read or kept ({err}); the check went on without them.")
     return stamps
 
 
