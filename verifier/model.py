@@ -5,6 +5,7 @@ without importing each other."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +14,31 @@ from typing import Literal
 from pydantic import BaseModel
 
 MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
+
+
+# Spam folders by name, for servers without SPECIAL-USE and for local mailboxes; the last path part counts
+# ("INBOX.Junk", "[Gmail]/Spam").
+JUNK_NAMES = frozenset((
+    "junk",
+    "junk email",
+    "junk e-mail",
+    "junk-e-mail",
+    "spam",
+    "spamverdacht",
+    "[gmail]/spam",
+    "bulk mail",
+    "bulk",
+    "unerwünscht",
+    "inbox/junk",
+    "inbox.junk",
+    "inbox/spam",
+    "inbox.spam",
+))
+
+
+def is_junk_folder(name: str) -> bool:
+    folded = name.casefold()
+    return folded in JUNK_NAMES or re.split(r"[/.]", folded)[-1] in JUNK_NAMES
 
 
 class Kind(StrEnum):
@@ -43,11 +69,6 @@ class Reason(BaseModel):
     code: str
     topic: Topic
     params: dict[str, str] = {}
-
-    def render(self, lang: str = "en") -> str:
-        from verifier.i18n import Texts
-
-        return Texts(lang).reason(self)
 
 
 class Classification(BaseModel):

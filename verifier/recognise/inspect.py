@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from verifier.i18n import Texts
 from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust
 from verifier.recognise.reasons import read_reason
 
@@ -50,11 +51,11 @@ class Inspection(BaseModel):
 
 def _unreadable(file: str, why: str) -> Inspection:
     reason = read_reason("file_unreadable", why=why)
-    return Inspection(file=file, error=why, reasons=[reason.render("en")], details=[reason])
+    return Inspection(file=file, error=why, reasons=[Texts("en").reason(reason)], details=[reason])
 
 
 def inspect_file(path: Path) -> Inspection:
-    from verifier.scan import classify_raw
+    from verifier.recognise.classify import classify_raw
 
     file = str(path)
     try:
