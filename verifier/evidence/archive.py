@@ -17,6 +17,7 @@ from pathlib import Path
 
 from verifier.errors import VerifierError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.evidence.stampstore import StampStore, as_bytes
 from verifier.model import Found
 
 FILE_NAME = "evidence.sqlite"
@@ -79,26 +80,13 @@ def resolve_archive_path(cli_path: str | None, configured: str) -> Path:
 
 
 @dataclass(frozen=True)
-class Stamp:
-    """One RFC 3161 token as kept: over a mail's bytes or over its evidence record."""
-
-    mail_id: int
-    subject: str  # "mail" or "record"
-    query: bytes
-    token: bytes
-    tsa_url: str
-    gen_time: datetime
-    chain: str
-
-
-@dataclass(frozen=True)
 class Mismatch:
     id: int
     sha256: str
     actual: str
 
 
-class Archive:
+class Archive(StampStore):
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
@@ -198,36 +186,6 @@ class Archive:
     def _known(self, sha: str) -> bool:
         return self._db.execute("SELECT 1 FROM mails WHERE sha256 = ?", (sha,)).fetchone() is not None
 
-    def unstamped(self) -> list[tuple[int, bytes, bytes]]:
-        """(id, raw bytes, record JSON as stored) of every mail without a timestamp token yet."""
-        rows = self._db.execute(
-            "SELECT id, raw, record FROM mails WHERE id NOT IN (SELECT mail_id FROM timestamps) ORDER BY id"
-        ).fetchall()
-        return [(row[0], _as_bytes(row[1]), str(row[2]).encode()) for row in rows]
-
-    def stored_record(self, record_id: int) -> bytes:
-        """The evidence record's JSON exactly as stored: what the 'record' token is over."""
-        row = self._db.execute("SELECT record FROM mails WHERE id = ?", (record_id,)).fetchone()
-        return str(row[0]).encode() if row else b""
-
-    def add_stamps(self, stamps: list[Stamp]) -> None:
-        try:
-            with self._transaction():
-                for s in stamps:
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO timestamps VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (s.mail_id, s.subject, s.query, s.token, s.tsa_url, s.gen_time.isoformat(), s.chain),
-                    )
-        except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store timestamps ({err})") from None
-
-    def stamps(self, record_id: int | None = None) -> list[Stamp]:
-        where, args = (" WHERE mail_id = ?", (record_id,)) if record_id is not None else ("", ())
-        columns = "mail_id, subject, query, token, tsa_url, gen_time, chain"
-        rows = self._db.execute(f"SELECT {columns} FROM timestamps{where} ORDER BY mail_id, subject", args)
-        when = datetime.fromisoformat
-        return [Stamp(r[0], r[1], _as_bytes(r[2]), _as_bytes(r[3]), r[4], when(r[5]), r[6]) for r in rows]
-
     def scan_state(self, source: str) -> dict | None:
         row = self._db.execute("SELECT state FROM scan_state WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else None
@@ -268,14 +226,14 @@ class Archive:
 
     def raw(self, record_id: int) -> bytes:
         row = self._db.execute("SELECT raw FROM mails WHERE id = ?", (record_id,)).fetchone()
-        return b"" if row is None else _as_bytes(row[0])
+        return b"" if row is None else as_bytes(row[0])
 
     def verify(self) -> tuple[int, list[Mismatch]]:
         """Re-hash every stored mail: (how many were checked, the ones whose bytes no longer match their key)."""
         checked, bad = 0, []
         for record_id, sha, raw in self._db.execute("SELECT id, sha256, raw FROM mails ORDER BY id"):
             checked += 1
-            actual = hashlib.sha256(_as_bytes(raw)).hexdigest()
+            actual = hashlib.sha256(as_bytes(raw)).hexdigest()
             if actual != sha:
                 bad.append(Mismatch(record_id, sha, actual))
         return checked, bad
@@ -288,11 +246,6 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _as_bytes(value: object) -> bytes:
-    """A BLOB column read back; a tampered file may hold text there instead."""
-    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
 
 
 class _Transaction:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from verifier.evidence.archive import Archive, Mismatch, Stamp
+from verifier.evidence.archive import Archive, Mismatch
 from verifier.evidence.record import DkimKey
+from verifier.evidence.stampstore import Stamp
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from verifier.evidence.archive import Archive, ArchiveError, Stamp
+from verifier.evidence.archive import Archive, ArchiveError
+from verifier.evidence.stampstore import Stamp
 from verifier.evidence.timestamps import (
     TimestampInvalid,
     TimestampUnavailable,
