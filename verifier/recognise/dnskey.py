@@ -44,7 +44,11 @@ def resolver_lookup(nameservers: list[str] | None = None, port: int = 53):
             answer = resolver.resolve(name.decode("ascii"), "TXT", lifetime=timeout, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return None
-        text = b"".join(b"".join(record.strings) for record in answer.rrset or [])[:8192]
+        # the first TXT record, its strings joined (RFC 6376 3.6.2.2), as dkimpy's own lookup takes it
+        first = next(iter(answer.rrset or []), None)
+        if first is None:
+            return None
+        text = b"".join(first.strings)[:8192]
         validated = bool(answer.response.flags & dns.flags.AD)
         server = f"{answer.nameserver}:{answer.port}" if answer.port != 53 else str(answer.nameserver)
         return TxtAnswer.of(text, server, validated)
