@@ -28,6 +28,22 @@ def tsa(tmp_path: Path):
         yield server
 
 
+@pytest.mark.parametrize("chain", [True, False])
+def test_tokens_with_and_without_the_embedded_chain_validate(tmp_path: Path, chain: bool):
+    """OpenSSL-based TSAs embed their chain in chain order (not DER's): the kept bytes stay exactly as they came."""
+    from verifier.evidence.timestamps import check_token, request_token, trust_roots
+
+    with TestTSA(tmp_path / "tsa", chain=chain) as server:
+        _, answer = request_token(server.url, b"a mail")
+    verified = check_token(answer, b"a mail", trust_roots(str(server.ca_file)))
+    assert verified.tsa == "CN=verifier test TSA" and len(verified.chain) == 2
+    (tmp_path / "m").write_bytes(b"a mail")
+    (tmp_path / "m.tsr").write_bytes(answer)
+    done = subprocess.run(["openssl", "ts", "-verify", "-in", "m.tsr", "-data", "m", "-CAfile", str(server.ca_file)],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert "Verification: OK" in done.stdout, done.stderr
+
+
 def signed_mail(message_id: str = "<c1@mail.instagram.com>") -> bytes:
     """A confirmation with a real DKIM signature by the fixtures' test key (published by conftest's offline table)."""
     import dkim

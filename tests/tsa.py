@@ -1,6 +1,7 @@
 """A real RFC 3161 timestamp authority on 127.0.0.1: `openssl ts -reply` behind a small http.server handler.
 
-The token embeds only the TSA certificate (no `certs =`): the root comes from timestamp_ca_file, as for freetsa.org.
+With ``chain=True`` (the default) the token embeds the TSA's certificate and its CA, in chain order, as OpenSSL-based
+TSAs such as FreeTSA do (not the SET OF order DER wants); ``chain=False`` embeds the TSA's certificate only.
 
 The CA and the TSA certificate are made with `cryptography` (like certs.py): the TSA's has the critical
 id-kp-timeStamping extended key usage RFC 3161 asks for. `requests` counts the queries answered."""
@@ -28,7 +29,7 @@ dir = {dir}
 serial = $dir/serial
 crypto_device = builtin
 signer_cert = $dir/tsa.pem
-signer_key = $dir/tsa.key
+{certs}signer_key = $dir/tsa.key
 signer_digest = sha256
 default_policy = 1.3.6.1.4.1.99999.1
 digests = sha256, sha384, sha512
@@ -54,7 +55,7 @@ def _usage(*, sign: bool) -> x509.KeyUsage:
     )
 
 
-def make_tsa_certs(directory: Path, name: str = "verifier test TSA") -> Path:
+def make_tsa_certs(directory: Path, name: str = "verifier test TSA", *, chain: bool = True) -> Path:
     """A root CA and a TSA certificate it issued; returns the CA's PEM file (what timestamp_ca_file names)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -93,7 +94,8 @@ def make_tsa_certs(directory: Path, name: str = "verifier test TSA") -> Path:
     pkcs8, plain = serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     write_pem(directory / "tsa.key", key.private_bytes(serialization.Encoding.PEM, pkcs8, plain), 0o600)
     (directory / "serial").write_text("01\n")
-    (directory / "tsa.cnf").write_text(CONFIG.format(dir=directory))
+    certs = "certs = $dir/ca.pem\n" if chain else ""
+    (directory / "tsa.cnf").write_text(CONFIG.format(dir=directory, certs=certs))
     return directory / "ca.pem"
 
 
@@ -102,10 +104,10 @@ class TestTSA:
 
     __test__ = False  # not a test class for pytest
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, chain: bool = True) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self.ca_file = make_tsa_certs(directory)
+        self.ca_file = make_tsa_certs(directory, chain=chain)
         self.requests = 0
         tsa = self
 

@@ -45,12 +45,12 @@ def tsa_host(url: str) -> str:
 
 def request_token(url: str, data: bytes, timeout: float = TIMEOUT) -> tuple[bytes, bytes]:
     """(query, answer) for a SHA-256 imprint of ``data``; the answer is checked to be a granted token for it."""
-    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, decode_timestamp_response
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
 
     query = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).build()
     answer = post_query(url, query.as_bytes(), timeout)
     try:
-        token = decode_timestamp_response(answer)
+        token = _decode(answer)
     except Exception:
         raise TimestampInvalid(f"{tsa_host(url)} did not answer with an RFC 3161 timestamp") from None
     if token.status not in (0, 1):  # granted, granted with modifications
@@ -104,12 +104,12 @@ def trust_roots(ca_file: str = "") -> list:
 
 def check_token(answer: bytes, data: bytes, roots: list) -> Verified:
     """Offline: the imprint is SHA-256 of ``data``, the TSA signed it, its chain ends in ``roots``; returns the time."""
-    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+    from rfc3161_client import VerificationError, VerifierBuilder
 
     if not roots:
         raise TimestampInvalid("no trusted certificate to check the TSA against (set [archive] timestamp_ca_file)")
     try:
-        token = decode_timestamp_response(answer)
+        token = _decode(answer)
     except Exception:
         raise TimestampInvalid("not an RFC 3161 timestamp token") from None
     builder = VerifierBuilder()
@@ -135,6 +135,27 @@ def check_token(answer: bytes, data: bytes, roots: list) -> Verified:
         serial=token.tst_info.serial_number,
         chain=chain,
     )
+
+
+def _decode(answer: bytes):
+    """rfc3161-client reads strict DER only. Many TSAs (OpenSSL-based ones such as FreeTSA, with their chain
+    embedded) list the token's certificates in chain order, which DER's SET OF forbids. The certificate set lies
+    outside what the TSA signs, so reading a copy with the set in DER order (asn1crypto) changes nothing that is
+    verified; the archive and the bundle keep the TSA's bytes as they came (openssl reads those as they are)."""
+    from rfc3161_client import decode_timestamp_response
+
+    try:
+        return decode_timestamp_response(answer)
+    except ValueError as err:
+        if "SetOrdering" not in str(err):
+            raise
+    from asn1crypto import cms, tsp
+
+    response = tsp.TimeStampResp.load(answer)
+    signed = response["time_stamp_token"]["content"]
+    ordered = sorted(c.dump() for c in signed["certificates"])
+    signed["certificates"] = cms.CertificateSet([cms.CertificateChoices.load(c) for c in ordered])
+    return decode_timestamp_response(response.dump())
 
 
 def _plain(message: str) -> str:
