@@ -100,41 +100,15 @@ def verify(obj: dict) -> None:
     Exit 1 if a mail was altered, no longer verifies against its kept key, or has a timestamp that does not hold."""
     from verifier.config import load_settings, resolve_config_path
     from verifier.evidence.audit import audit
+    from verifier.i18n import Texts
+    from verifier.render.audit import audit_lines, audit_summary
 
     settings = load_settings(resolve_config_path(obj["config_path"]), must_exist=False)
     with _open(obj, obj["archive_path"]) as store:
         results = audit(store, settings.archive.timestamp_ca_file)
+    t = Texts(obj["lang"])
     for result in results:
-        for line in _audit_lines(result):
-            click.echo(f"mail {result.id}: {line}")
-    altered = sum(1 for r in results if r.altered)
-    bad = sum(1 for r in results for s in r.stamps if s.problem)
-    unstamped = sum(1 for r in results if not r.stamps)
-    click.echo(
-        f"{len(results)} mail(s) checked, {altered} altered, {bad} timestamp(s) invalid,"
-        f" {unstamped} not yet timestamped."
-    )
+        for line in audit_lines(result, t):
+            click.echo(line)
+    click.echo(audit_summary(results, t))
     sys.exit(1 if any(r.failed for r in results) else 0)
-
-
-def _audit_lines(result) -> list[str]:
-    from verifier.render.proof_content import utc
-
-    lines = []
-    if result.altered:
-        m = result.altered
-        lines.append(f"stored as {m.sha256}, now hashes to {m.actual} — altered")
-    for check in result.keys:
-        key = check.key
-        dnssec = {True: "DNSSEC-validated", False: "not DNSSEC-validated", None: "DNSSEC unknown"}[key.dnssec]
-        seen = f"{key.name}, fetched {utc(key.fetched_at)} from {key.resolver or 'an unnamed resolver'}, {dnssec}"
-        verdict = "still verifies" if check.verifies else "does NOT verify"
-        lines.append(f"DKIM signature of {key.domain} {verdict} against the key as it was ({seen})")
-    for stamp in result.stamps:
-        what = "the mail" if stamp.stamp.subject == "mail" else "its evidence record"
-        if stamp.problem:
-            lines.append(f"timestamp over {what} INVALID: {stamp.problem}")
-        else:
-            tsa = f"{stamp.tsa}, {stamp.stamp.tsa_url}"
-            lines.append(f"timestamp over {what} valid: existed at {utc(stamp.proves)} ({tsa})")
-    return lines
