@@ -291,3 +291,28 @@ def test_only_metas_keys_are_asked_and_a_hostile_selector_is_never_shown_raw(tmp
     assert not any("attacker" in name for name in keys.asked)  # the sender learns nothing from a kept mail
     assert hostile.result == "fail" and "\x1b" not in (hostile.name or "") + hostile.selector + (hostile.record or "")
     assert hostile.selector == "fix??2Jture" and hostile.record == "v=DKIM1; p=?]0;owned?"
+
+
+def test_keeping_many_mails_asks_dns_once_per_key_and_a_dead_resolver_once(tmp_path: Path):
+    from verifier.evidence.record import kept_keys
+
+    keys = OfflineKeys()
+    keys.publish(TEST_SELECTOR, "mail.instagram.com", txt_record(TEST_KEY.read_bytes()))
+    previous = dkimcheck.set_key_lookup(keys)
+    try:
+        results = [kept_keys(signed_mail(f"<{n}@mail.instagram.com>")) for n in range(5)]
+    finally:
+        dkimcheck.set_key_lookup(previous)
+    assert all(r[0].result == "pass" for r in results) and keys.asked == [KEY_NAME]
+    calls: list[bytes] = []
+
+    def unreachable(name: bytes, timeout: float = 3) -> bytes:
+        calls.append(name)
+        raise TimeoutError("no resolver")
+
+    previous = dkimcheck.set_key_lookup(unreachable)
+    try:
+        results = [kept_keys(signed_mail(f"<{n}@mail.instagram.com>")) for n in range(5)]
+    finally:
+        dkimcheck.set_key_lookup(previous)
+    assert all(r[0].result == "no_key" for r in results) and len(calls) == 1

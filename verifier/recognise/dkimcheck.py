@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from verifier.recognise.dnskey import TxtAnswer, resolver_lookup
 
 log = logging.getLogger(__name__)
 # dkimpy logs a missing or unreachable key at ERROR; for us that is an outcome (no_key), not an error to print
@@ -51,8 +54,7 @@ class DkimResult:
 
 
 def system_dns(name: bytes, timeout: float = DNS_TIMEOUT) -> bytes | None:
-    from verifier.recognise.dnskey import resolver_lookup
-
+    """The system's resolvers, through dnspython (as dkimpy's own lookup), keeping who answered and the AD flag."""
     return resolver_lookup()(name, timeout=timeout)
 
 
@@ -63,7 +65,34 @@ def set_key_lookup(lookup: KeyLookup) -> KeyLookup:
     """Replace where DKIM keys come from (tests: an offline table); returns the previous one."""
     global _lookup
     previous, _lookup = _lookup, lookup
+    _answers.clear()
     return previous
+
+
+# Keys fetched for keeping mails, by name, for a few minutes: a first run keeping 30 of Meta's mails asks DNS once per
+# selector, and an unreachable resolver costs one timeout, not one per mail.
+_answers: dict[bytes, tuple[float, bytes | None]] = {}
+ANSWER_SECONDS = 300.0
+
+
+def _remembered(lookup: KeyLookup) -> KeyLookup:
+    def remembering(name: bytes, timeout: float = DNS_TIMEOUT) -> bytes | None:
+        now = time.monotonic()
+        seen = _answers.get(name)
+        if seen and now - seen[0] < ANSWER_SECONDS:
+            return seen[1]
+        try:
+            answer = lookup(name, timeout=timeout)
+        except Exception as err:  # as _verify does: no key, no evidence
+            log.debug("DKIM key lookup for %r failed: %s", name, type(err).__name__)
+            answer = None
+        if answer is not None:  # remember when it really came, for the record of a later mail with the same key
+            answer = TxtAnswer.of(answer, getattr(answer, "resolver", ""), getattr(answer, "dnssec", None))
+            answer.fetched_at = datetime.now(UTC)
+        _answers[name] = (now, answer)
+        return answer
+
+    return remembering
 
 
 def signing_domains(raw: bytes) -> list[str]:
@@ -129,7 +158,7 @@ def _key_record(name: bytes, record: bytes) -> KeyRecord:
     return KeyRecord(
         name=text if text.endswith(".") else text + ".",
         text=_printable(bytes(record), _RECORD_CHARS),
-        fetched_at=datetime.now(UTC),
+        fetched_at=getattr(record, "fetched_at", None) or datetime.now(UTC),
         resolver=str(getattr(record, "resolver", "")),
         dnssec=getattr(record, "dnssec", None),
     )
@@ -153,7 +182,8 @@ def check_all(
     with the key it used: what the evidence archive keeps, so the mail can be re-checked against the key as it was
     after Meta rotates it. Only wanted domains are asked: a key lookup in a sender's own DNS tells them it was read."""
     domains = signing_domains(raw)[:limit]
-    return [_verify(raw, i, d, lookup or _lookup) for i, d in enumerate(domains) if d and wanted(d)]
+    remembering = _remembered(lookup or _lookup)
+    return [_verify(raw, i, d, remembering) for i, d in enumerate(domains) if d and wanted(d)]
 
 
 def verify_against(raw: bytes, index: int, record: str) -> bool:

@@ -7,6 +7,7 @@ keep the record "as it was" beside the evidence without changing how dkimpy veri
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ class TxtAnswer(bytes):
 
     resolver: str = ""
     dnssec: bool | None = None  # the resolver's AD flag: True validated, False not validated, None not asked
+    fetched_at: datetime | None = None  # set when a remembered answer is handed out again
 
     @classmethod
     def of(cls, text: bytes, resolver: str, dnssec: bool | None) -> TxtAnswer:
