@@ -71,22 +71,35 @@ class Reason(BaseModel):
     params: dict[str, str] = {}
 
 
-class Classification(BaseModel):
+class ClassifiedMail(BaseModel):
+    """What every view of a classified mail shares — the classification itself, the report's evidence, the archive's
+    record: which mail it is and the verdict on it. A fact every view needs is added here, once."""
+
+    message_id: str
+    subject: str
+    sender: str
+    sent_at: datetime | None
     kind: Kind
+    trust: Trust
+    reasons: list[str] = []  # English, readable: for JSON and logs
+    sha256: str = ""
+
+
+class Classification(ClassifiedMail):
     platform: str | None
     language: str | None
     accounts: list[str]
     recipient: str | None
-    trust: Trust
     meta_sender: bool
     forwarded: bool
-    reasons: list[str]  # English, readable: for JSON and logs
-    sent_at: datetime | None
-    message_id: str
-    subject: str
-    sender: str
-    sha256: str
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+
+
+def carried_over(source: BaseModel, target: type[BaseModel]) -> dict[str, object]:
+    """The fields ``target`` has under the same name as ``source``, with their values: how one view of a mail is made
+    from another without copying field by field."""
+    shared = type(source).model_fields
+    return {name: getattr(source, name) for name in target.model_fields if name in shared}
 
 
 @dataclass(frozen=True)
