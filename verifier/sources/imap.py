@@ -6,16 +6,17 @@ archived mails are looked up only in those. A first run sends each step for all 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.model import MAX_MAIL_BYTES, RawMail
-from verifier.signin.credentials import Credentials, PasswordLogin
-from verifier.sources import Criteria, ScanStats
+from verifier.signin.credentials import Credentials
+from verifier.sources import Criteria, ScanStats, Wakeup
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapfolders import Folder, Survey, survey
 from verifier.sources.imapmemory import Memory, location, parse_location
@@ -37,13 +38,13 @@ RETRY_PAUSE = 0.5  # seconds, times the attempt number
 
 
 class ImapSource:
-    def __init__(self, settings: ImapSettings, credentials: Credentials | Callable[[], str]) -> None:
-        """``credentials`` logs in (password or XOAUTH2); a bare callable is taken as the password source."""
+    def __init__(self, settings: ImapSettings, credentials: Credentials) -> None:
+        """``credentials`` logs in (password or XOAUTH2)."""
         if not settings.host or not settings.username:
             raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
         self.settings = settings
-        login = credentials if hasattr(credentials, "login") else PasswordLogin(credentials)
-        self._connector = ImapConnector(settings, login)
+        self._credentials = credentials
+        self._connector = ImapConnector(settings, credentials)
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
@@ -77,11 +78,21 @@ class ImapSource:
         return self._connector.mailbox_error(err)
 
     def open_client(self) -> object:
-        """The connected, logged-in client, for callers that keep their own connection (`watch`'s IDLE)."""
+        """The connected, logged-in client (connecting first if need be)."""
         if self._client is None:
             self.connect()
             self._survey_fresh = False  # the caller may scan much later: a scan then asks again
         return self._client
+
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        """One IDLE connection per folder where new mail lands (INBOX, Junk, configured ones). The folders are listed on
+        this source's own connection, which the next scan reuses: no extra login for the list."""
+        from verifier.sources.idle import FolderWaiter
+
+        self.open_client()
+        watched = [f.name for f in self.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
+        fresh = lambda: ImapConnector(self.settings, self._credentials).connect()  # noqa: E731
+        return [FolderWaiter(fresh, folder, wakeup) for folder in watched]
 
     def close(self) -> None:
         client, pipe, self._client, self._pipe = self._client, self._pipe, None, None

@@ -9,23 +9,9 @@ from dataclasses import dataclass
 from imapclient.response_parser import parse_response
 
 from verifier.errors import ConfigError
+from verifier.model import is_junk_folder
 from verifier.sources.imappipe import Pipe, Reply, mailbox_name, quoted
 
-JUNK_NAMES = (
-    "junk",
-    "junk email",
-    "junk e-mail",
-    "junk-e-mail",
-    "spam",
-    "spamverdacht",
-    "[gmail]/spam",
-    "bulk mail",
-    "unerwünscht",
-    "inbox/junk",
-    "inbox.junk",
-    "inbox/spam",
-    "inbox.spam",
-)
 SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
 
 
@@ -142,5 +128,5 @@ def choose(selectable: dict[str, tuple[bytes, ...]], configured: list[str]) -> l
             if flag.upper() in {f.upper() for f in flags} and name.upper() != "INBOX":
                 chosen.append(Folder(name, flag.decode()))
     if not any(folder.why == "\\Junk" for folder in chosen):
-        chosen += [Folder(name, "name") for name in selectable if name.casefold() in JUNK_NAMES]
+        chosen += [Folder(name, "name") for name in selectable if is_junk_folder(name)]
     return chosen
