@@ -20,7 +20,7 @@ from verifier.sources import Criteria, ScanStats, Wakeup
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapfolders import Folder, Survey, survey
 from verifier.sources.imapmemory import Memory, location, parse_location
-from verifier.sources.imappipe import Pipe
+from verifier.sources.imappipe import Pipe, quoted
 from verifier.sources.imapsteps import (
     HEAD_ITEMS,
     Searched,
@@ -52,6 +52,7 @@ class ImapSource:
         self._capabilities: set[str] = set()
         self._survey: Survey | None = None  # folders and their state, as of the last LIST(-STATUS)
         self._survey_fresh = False  # taken by this connection's first command and not used by a scan yet
+        self._stale: str | None = None
         # what this scan has already handled, so that a reconnect resumes instead of starting over
         self._examined: set[tuple[str, int, int]] = set()
         self._yielded_ids: set[str] = set()
@@ -68,10 +69,13 @@ class ImapSource:
         self._survey_fresh = True
 
     def _take_survey(self, client: object) -> None:
-        self._pipe = Pipe(client)
-        # the login's own answer announced them (Dovecot, Gmail do): no CAPABILITY round trip; else survey asks
-        announced = "CAPABILITY" in getattr(getattr(client, "_imap", None), "untagged_responses", {})
-        self._capabilities = {c.decode().upper() for c in client.capabilities()} if announced else set()  # type: ignore[attr-defined]
+        # the folder an earlier scan on this connection left open: its STATUS is the session's old view of it
+        self._stale = self._pipe.selected if self._pipe is not None else None
+        if self._pipe is None:  # just logged in
+            self._pipe = Pipe(client)
+            # the login's own answer announced them (Dovecot, Gmail do): no CAPABILITY round trip; else survey asks
+            announced = "CAPABILITY" in getattr(getattr(client, "_imap", None), "untagged_responses", {})
+            self._capabilities = {c.decode().upper() for c in client.capabilities()} if announced else set()  # type: ignore[attr-defined]
         self._survey = survey(self._pipe, self._capabilities, self.settings.folders)
 
     def _mailbox_error(self, err: BaseException) -> MailboxError:
@@ -141,7 +145,8 @@ class ImapSource:
             if self._client is None or self._survey is None:
                 self.connect()
             assert self._survey is not None and self._pipe is not None
-            return self._memory.still_present(locations, self._survey.states, self._pipe)
+            states = {n: v for n, v in self._survey.states.items() if quoted(n) != self._stale}
+            return self._memory.still_present(locations, states, self._pipe)
         except (ConfigError, AuthError, MailboxError):
             raise
         except Exception as err:
@@ -174,6 +179,8 @@ class ImapSource:
             if folder.name not in self.stats.folders:
                 self.stats.folders.append(folder.name)
             state, known = current.states.get(folder.name), self._memory.resume.get(folder.name)
+            if quoted(folder.name) == self._stale:
+                state = None  # still open from an earlier scan (watch): its STATUS is no news, EXAMINE is
             if state and known and known[0] == state.validity and state.uidnext - 1 <= known[1]:
                 log.debug("%s: nothing new since UID %d (STATUS); not examined", folder.name, known[1])
                 self._marks[folder.name] = known

@@ -133,6 +133,9 @@ class Pipe:
     def __init__(self, client: object) -> None:
         self._imap = client._imap  # type: ignore[attr-defined]
         self._busy = False  # answers still unread: an abandoned stream leaves the connection unusable
+        # the mailbox the last EXAMINE sent opened (as sent, quoted): its STATUS may be the session's old view
+        # (RFC 9051 §6.3.11: STATUS is no way to check the selected mailbox for new mail)
+        self.selected: str | None = None
 
     def run(self, commands: list[str]) -> list[Reply]:
         """All commands sent at once; returns when every one has its tagged answer."""
@@ -172,6 +175,9 @@ class Pipe:
         if self._busy:
             raise imaplib.IMAP4.abort("an earlier batch was not read to its end")
         self._busy = True
+        for command in batch:
+            if command.upper().startswith("EXAMINE "):
+                self.selected = command[len("EXAMINE ") :]
         tags = [self._tag() for _ in batch]
         for tag, command in zip(tags, batch, strict=True):  # never a secret nor mail text: logins are imapclient's
             log.debug("> %s %s", tag.decode(), command[:300])
