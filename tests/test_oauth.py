@@ -296,3 +296,25 @@ def test_client_id_is_a_guid_and_named_clients_are_known(tmp_path):
     unknown = write_config(tmp_path, {"username": "x@outlook.de", "oauth2_client": "evolution"})
     result = run("--config", str(unknown), "login")
     assert result.exit_code == 2 and "'evolution' is not known" in result.stderr and "thunderbird" in result.stderr
+
+
+def test_init_for_outlook_choice_a_signs_in_by_pasted_address_and_cron_runs(server, idp, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import verifier.cli.common
+    from verifier.cli.main import main
+
+    idp.client_id = THUNDERBIRD
+    browser = Browser(idp, monkeypatch)
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
+    path = tmp_path / "config.toml"
+    options = ["--host", "127.0.0.1", "--port", str(server.imaps_port), "--tls", "implicit",
+               "--ca-file", str(server.ca_file), "--auth", "oauth2-microsoft"]  # fmt: skip
+    answers = f"{DEFAULT_USER}\na\nPrivat\ninstagram:lord.canterville\n\n"
+    result = CliRunner().invoke(main, ["--lang", "en", "--config", str(path), "init", *options], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Thunderbird" in result.output and "Signed in" in result.output and "Login works" in result.output
+    assert "https://localhost/?code=" in browser.told()  # the instruction says where the browser will land
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: False)
+    code, document = run_json("--config", str(path), "check")
+    assert code == 0 and statuses(document) == {"Privat": "confirmed"}

@@ -278,3 +278,73 @@ def test_tls_auto_detection_is_said_in_one_line(filled, tmp_path):
     assert result.exit_code == 1, result.stderr
     said = [line for line in result.stderr.splitlines() if "speaks TLS directly" in line]
     assert len(said) == 1 and 'imap.tls = "implicit"' in said[0]
+
+
+# a real terminal ----------------------------------------------------------------------------------------------------
+def spawn_init(tmp_path: Path, *args: str):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # a server without a keyring
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "LANG": "en_US.UTF-8",
+        "COLUMNS": "200",
+    }
+    env.pop("VERIFY_OBJECTION_IMAP__PASSWORD", None)
+    program = "import sys; from verifier.cli.main import main; sys.argv[0] = 'verify-objection'; main()"
+    argv = ["-c", program, "--lang", "en", "--config", str(tmp_path / "c.toml"), "init", *args]
+    return pexpect.spawn(sys.executable, argv, env=env, encoding="utf-8", timeout=30, dimensions=(50, 200))
+
+
+def test_init_in_a_terminal_without_keyring_tls_detected_and_the_password_hidden(filled, tmp_path):
+    child = spawn_init(tmp_path, "--host", "127.0.0.1", "--port", str(filled.imaps_port),
+                       "--ca-file", str(filled.ca_file), "--auth", "password")  # fmt: skip
+    child.expect("Your e-mail address")
+    child.sendline("lord canterville")  # a slip
+    child.expect("is not an e-mail address")
+    child.expect("Your e-mail address")
+    child.sendline(filled.user)
+    child.expect("no usable system keyring")
+    child.expect(r"Your choice \[1\]: ")
+    child.sendline("2")  # a file only you can read
+    child.expect(r"The file for the password \[")
+    child.sendline("")
+    child.expect("plain text")
+    child.expect(r"Name of an Accounts Center group")
+    child.sendline("Privat")
+    child.expect("Its accounts")
+    child.sendline("https://www.instagram.com/lord.canterville/")
+    child.expect(r"Name of an Accounts Center group")
+    child.sendline("")
+    child.expect("speaks TLS directly")  # tls auto on a port that is not 993: found out before the password prompt
+    child.expect(f"Password for {filled.user}")
+    child.sendline(DEFAULT_PASSWORD)
+    child.expect("Logged in")
+    child.expect("Login works")
+    rest = child.read()
+    child.close()
+    assert child.exitstatus == 0, rest
+    assert DEFAULT_PASSWORD not in (child.before or "") + rest  # the hidden prompt did not echo it
+    written = tomllib.loads((tmp_path / "c.toml").read_text())
+    assert written["groups"][0]["accounts"] == [{"platform": "instagram", "username": "lord.canterville"}]
+    assert Path(written["imap"]["password_file"]).read_text() == DEFAULT_PASSWORD + "\n"
+
+
+def test_init_in_a_terminal_for_gmail_names_the_app_password_page(tmp_path):
+    child = spawn_init(tmp_path, "--skip-login")
+    child.expect("Your e-mail address")
+    child.sendline("lord.canterville@gmail.com")
+    child.expect("2-Step Verification")
+    child.expect("https://myaccount.google.com/apppasswords")
+    child.expect(r"Your choice \[1\]: ")
+    child.sendline("3")  # later
+    child.expect(r"Name of an Accounts Center group")
+    child.sendline("")
+    child.expect("Login not tested")
+    child.expect(pytest.importorskip("pexpect").EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert tomllib.loads((tmp_path / "c.toml").read_text())["imap"]["host"] == "imap.gmail.com"
