@@ -95,6 +95,10 @@ def test_non_interactive_errors_name_the_option(tmp_path):
     port = run(*base, "--email", "x@canterville.example", "--host", "imap.canterville.example", "--port", "0")
     assert port.exit_code == 2 and "--port" in port.stderr
     assert not (tmp_path / "c.toml").exists()
+    google_id = "1-a.apps.googleusercontent.com"
+    google = run(*base, "--email", "x@gmail.com", "--auth", "oauth2-google", "--client-id", google_id)
+    assert google.exit_code == 0, google.stderr  # no prompt for the secret when nobody is there to answer
+    (tmp_path / "c.toml").unlink()
     tls = run(*base, "--email", "x@canterville.example", "--host", "mail.canterville.example", "--tls", "implicit")
     assert tls.exit_code == 0, tls.stderr
     assert tomllib.loads((tmp_path / "c.toml").read_text())["imap"]["tls"] == "implicit"
@@ -348,3 +352,26 @@ def test_init_in_a_terminal_for_gmail_names_the_app_password_page(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert tomllib.loads((tmp_path / "c.toml").read_text())["imap"]["host"] == "imap.gmail.com"
+
+
+# the pasted landing address, as an attacker or a clumsy paste would make it -----------------------------------------
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        ("https://localhost/?code=M.C5abc&state=s1", {"code": "M.C5abc", "state": "s1"}),
+        ('  "https://localhost/?code=M.C5abc&state=s1"\n', {"code": "M.C5abc", "state": "s1"}),
+        ("<https://localhost/?code=M.C5a\nbc&state=s1>", {"code": "M.C5abc", "state": "s1"}),  # wrapped by a terminal
+        ("?code=M.C5abc&state=s1", {"code": "M.C5abc", "state": "s1"}),
+        ("https://localhost/?error=access_denied&state=s1", {"error": "access_denied", "state": "s1"}),
+        ("https://localhost.evil.example/?code=x&state=s1", None),
+        ("https://localhost@evil.example/?code=x&state=s1", None),
+        ("http://localhost/?code=x&state=s1", None),  # not the registered https redirect
+        ("https://login.microsoftonline.com/consumers/oauth2/v2.0/authorize?code=x", None),
+        ("https://localhost/", None),
+        ("", None),
+    ],
+)
+def test_the_landing_address_is_read_only_from_the_redirect(pasted, expected):
+    from verifier.signin.oauth.landing import parse_landing
+
+    assert parse_landing(pasted, "https://localhost") == expected

@@ -124,7 +124,8 @@ def collect(answers: dict, t: Texts, interactive: bool, path: Path) -> Plan:
             answers.get("client_id"), "setup.ask.client_id_google", lambda s: parse_client_id(s, guid=False),
             option="--client-id", default="",
         )  # fmt: skip
-        values["oauth2_client_secret"] = click.prompt(t("init.client_secret"), default="", err=True) or None
+        if interactive:
+            values["oauth2_client_secret"] = click.prompt(t("init.client_secret"), default="", err=True) or None
     elif auth == "oauth2-command":
         values["token_command"] = ask.ask(answers.get("token_command"), "init.token_command", required,
                                           option="--token-command")  # fmt: skip
