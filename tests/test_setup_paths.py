@@ -375,3 +375,22 @@ def test_the_landing_address_is_read_only_from_the_redirect(pasted, expected):
     from verifier.signin.oauth.landing import parse_landing
 
     assert parse_landing(pasted, "https://localhost") == expected
+
+
+def test_a_typed_password_is_kept_when_the_connection_breaks_after_it(filled, tmp_path, terminal, no_keyring,
+                                                                      monkeypatch):  # fmt: skip
+    from relay import Relay
+
+    secret = tmp_path / "mail.password"
+    typed: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": typed.append(prompt) or DEFAULT_PASSWORD)
+    with Relay(filled.imap_port) as relay:
+        relay.inject("drop", trigger=rb"LOGIN")  # the server's answer to LOGIN never fully arrives
+        config = imap_config(tmp_path, filled, port=relay.port, tls="none", password_file=str(secret))
+        result = run("--config", str(config), "login")
+    assert result.exit_code == 4, result.output
+    assert "The password you typed is kept" in result.output and len(typed) == 1
+    assert secret.read_text() == DEFAULT_PASSWORD + "\n" and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert DEFAULT_PASSWORD not in result.output
+    code, _ = run_json("--config", str(imap_config(tmp_path, filled, password_file=str(secret))), "check")
+    assert code == 1  # the next run logs in with it, nothing typed again

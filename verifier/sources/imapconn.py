@@ -111,6 +111,10 @@ class ImapConnector:
             try:
                 self._credentials.login(client, username)
             except LoginError as err:
+                if isinstance(err.__context__, imaplib.IMAP4.abort | OSError):
+                    # imapclient reports a connection that broke during LOGIN as a refused login: it is not one,
+                    # and saying so would make the person type a correct password again.
+                    raise self.mailbox_error(err.__context__) from None
                 raise AuthError(
                     f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
                 ) from None
