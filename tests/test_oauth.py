@@ -107,7 +107,7 @@ def test_token_for_another_user_is_refused_by_the_server(server, idp, tmp_path):
     introspection_user_mismatch = IntrospectionServer({token}, "other@outlook.com")
     with introspection_user_mismatch:
         result = run("--config", str(imap_config(tmp_path, server, token_command=f"echo {token}")), "check")
-    assert result.exit_code == 3 and "refused the login" in result.stderr
+    assert result.exit_code == 3 and "refused the login" in result.stderr, result.stderr
 
 
 def test_token_command_uses_the_same_xoauth2_login(server, idp, tmp_path):

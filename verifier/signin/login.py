@@ -37,6 +37,7 @@ def try_login(imap: ImapSettings, credentials: Credentials) -> None:
 
 
 def default_password_file(config_path: Path) -> Path:
+    config_path = config_path.expanduser().resolve()  # the config names it absolutely: cron runs elsewhere
     return config_path.with_name(config_path.stem + ".password")
 
 

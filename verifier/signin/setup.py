@@ -108,6 +108,8 @@ def next_step(imap: ImapSettings | None, *, signed_in: bool) -> str:
         return "local"
     if imap.auth == "oauth2-microsoft" and not (imap.oauth2_client or imap.oauth2_client_id):
         return "client_id"
+    if imap.auth == "oauth2-google" and not imap.oauth2_client_id:
+        return "client_id"
     if signed_in:
         return "check"
     return "login"
