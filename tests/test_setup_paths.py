@@ -337,6 +337,7 @@ def test_init_in_a_terminal_without_keyring_tls_detected_and_the_password_hidden
     assert Path(written["imap"]["password_file"]).read_text() == DEFAULT_PASSWORD + "\n"
 
 
+@pytest.mark.slow  # a subprocess in a pseudo-terminal
 def test_init_in_a_terminal_for_gmail_names_the_app_password_page(tmp_path):
     child = spawn_init(tmp_path, "--skip-login")
     child.expect("Your e-mail address")

@@ -3,11 +3,10 @@ own app registration (imap.oauth2_client_id, a GUID)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
+from verifier import data as data_files
 from verifier.config import GUID, ImapSettings
 from verifier.errors import ConfigError
 
@@ -28,7 +27,7 @@ class OAuthClient:
 
 @cache
 def named_clients() -> dict[str, OAuthClient]:
-    data = tomllib.loads(files("verifier.data").joinpath("oauth_clients.toml").read_text("utf-8"))
+    data = data_files.load("oauth_clients.toml")
     return {
         key: OAuthClient(key, entry["label"], entry["client_id"], entry["redirect_uri"], tuple(entry["flows"]))
         for key, entry in data.items()
