@@ -395,3 +395,23 @@ def test_a_typed_password_is_kept_when_the_connection_breaks_after_it(filled, tm
     assert DEFAULT_PASSWORD not in result.output
     code, _ = run_json("--config", str(imap_config(tmp_path, filled, password_file=str(secret))), "check")
     assert code == 1  # the next run logs in with it, nothing typed again
+
+
+def test_adding_a_key_keeps_a_hand_written_config_valid(tmp_path):
+    from verifier.signin.setup import add_imap_key
+
+    path = tmp_path / "c.toml"
+    path.write_text('# mine\n[imap]   # my server\nhost = "imap.canterville.example"\n\n[[groups]]\nname = "a"\n'
+                    'accounts = [{ platform = "instagram", username = "b" }]\n')  # fmt: skip
+    add_imap_key(path, "password_file", '/home/lord "canterville"/pw')
+    written = tomllib.loads(path.read_text())
+    assert written["imap"] == {"host": "imap.canterville.example", "password_file": '/home/lord "canterville"/pw'}
+    assert path.read_text().startswith("# mine\n") and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_error_description_cannot_drive_the_terminal():
+    from verifier.signin.oauth.msflows import said
+
+    assert said({"error": "x", "error_description": "AADSTS1\x1b]0;owned\x07 \x1b[2Jgone\nsecond line"}) == (
+        "AADSTS1]0;owned [2Jgone"
+    )

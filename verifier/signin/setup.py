@@ -4,10 +4,13 @@ next step to print. The questions themselves are asked in cli/wizard.py."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from verifier.config import Group, ImapSettings
 from verifier.privatefile import read_private, write_private
+
+IMAP_HEADER = re.compile(r"^\s*\[\s*imap\s*\]\s*(#.*)?$")
 
 
 def _q(value: object) -> str:
@@ -94,10 +97,10 @@ def add_imap_key(path: Path, key: str, value: str) -> None:
     text = read_private(path) or ""
     lines = text.splitlines()
     line = f"{key} = {_q(value)}"
-    if "[imap]" in (entry.strip() for entry in lines):
-        at = next(i for i, entry in enumerate(lines) if entry.strip() == "[imap]")
-        lines.insert(at + 1, line)
-    else:
+    header = next((i for i, entry in enumerate(lines) if IMAP_HEADER.match(entry)), None)
+    if header is not None:
+        lines.insert(header + 1, line)
+    else:  # a second [imap] table would make the file invalid TOML: only add one where there is none
         lines = ["[imap]", line, "", *lines]
     write_private(path, "\n".join(lines) + "\n")
 

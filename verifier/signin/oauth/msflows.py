@@ -31,7 +31,9 @@ class FlowRefused(Exception):
 
 def said(answer: dict) -> str:
     text = str(answer.get("error_description") or answer.get("error") or "no reason given")
-    return text.replace("+", " ").splitlines()[0][:200]
+    line = text.replace("+", " ").splitlines()[0] if text.strip() else "no reason given"
+    # A pasted address is typed-in text: no terminal control characters reach the screen from it.
+    return "".join(c for c in line if c.isprintable())[:200]
 
 
 def _failed(answer: dict, t: Texts) -> Exception:
