@@ -125,7 +125,8 @@ class MicrosoftTokens:
 
     def _interactive(self, app) -> dict:
         result = interactive_sign_in(app, self.client, self.username, self.t, self.tell, self.paste)
-        remember_secret(result["access_token"])
+        for secret in ("access_token", "refresh_token", "id_token"):  # blanked wherever --debug might show them
+            remember_secret(str(result.get(secret) or ""))
         signed_in = _signed_in_as(result)
         if signed_in and signed_in.casefold() != self.username.casefold():
             # Microsoft accepts a token for another account at AUTHENTICATE and only fails later: stop here.
