@@ -205,7 +205,8 @@ def choose_password_place(t: Texts, ask: Asker, default_file: Path, *, later: bo
 
 def collect_groups(answers: dict, ask: Asker, t: Texts) -> list[Group]:
     given = answers.get("groups") or ()
-    groups = [ask.ask(g, "init.group_accounts", parse_group_option, option="--group") for g in given]
+    typed = Asker(t, False)  # a slip in a --group on the command line is an error naming it, not a re-ask
+    groups = [typed.ask(g, "init.group_accounts", parse_group_option, option="--group") for g in given]
     if ask.interactive and not groups:
         _echo(t("init.groups_intro"))
         while name := click.prompt(t("init.group_name"), default="", show_default=False, err=True).strip():
