@@ -89,7 +89,7 @@ def test_login_stores_the_password_in_the_keyring_and_check_uses_it(filled, tmp_
     monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": DEFAULT_PASSWORD)
     config = str(imap_config(tmp_path, filled))
-    signed = run("--config", config, "login")
+    signed = run("--lang", "en", "--config", config, "login")
     assert signed.exit_code == 0 and "keyring" in signed.stdout
     assert memory_keyring.items == {("verify-objection", filled.user): DEFAULT_PASSWORD}
     code, document = run_json("--config", config, "check")  # no terminal, no environment variable

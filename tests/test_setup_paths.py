@@ -388,7 +388,7 @@ def test_a_typed_password_is_kept_when_the_connection_breaks_after_it(filled, tm
     with Relay(filled.imap_port) as relay:
         relay.inject("drop", trigger=rb"LOGIN")  # the server's answer to LOGIN never fully arrives
         config = imap_config(tmp_path, filled, port=relay.port, tls="none", password_file=str(secret))
-        result = run("--config", str(config), "login")
+        result = run("--lang", "en", "--config", str(config), "login")
     assert result.exit_code == 4, result.output
     assert "The password you typed is kept" in result.output and len(typed) == 1
     assert secret.read_text() == DEFAULT_PASSWORD + "\n" and stat.S_IMODE(secret.stat().st_mode) == 0o600

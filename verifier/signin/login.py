@@ -9,6 +9,7 @@ from pathlib import Path
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.i18n import Texts, default_language
 from verifier.signin.credentials import Credentials, OAuth2Login, PasswordLogin, token_provider
 from verifier.signin.secrets import (
     keyring_usable,
@@ -51,6 +52,7 @@ def sign_in(
 ) -> str:
     from verifier.signin.providers import auth_kind, with_preset
 
+    t = Texts(lang or default_language())
     imap = with_preset(imap)
     if not imap.username:
         raise ConfigError("imap.username is not set: run `verify-objection init` first.")
@@ -60,7 +62,7 @@ def sign_in(
         if imap.password_command:
             password = run_password_command(imap.password_command)
             try_login(imap, PasswordLogin(lambda: password))
-            return f"Logged in: {where} (password from imap.password_command; nothing stored)."
+            return t("signin.logged_in_command", where=where)
         if not at_terminal:
             raise ConfigError("`verify-objection login` asks for the password: run it in a terminal.")
         if not imap.password_file and not keyring_usable():
@@ -69,17 +71,17 @@ def sign_in(
                 "imap.password_command (a password manager) or imap.password_file."
             )
         password, untested = _typed_and_tested(imap, where, tell)
-        kept = _keep(imap, password, config_path, tell)
+        kept = _keep(imap, password, config_path, tell, t)
         if untested is not None:
-            raise MailboxError(f"{untested} The password you typed is kept ({kept}); `verify-objection check` uses it.")
-        return f"Logged in: {where}. The password is kept ({kept}); later runs take it from there."
+            raise MailboxError(f"{untested} {t('signin.kept_untested', kept=kept)}")
+        return t("signin.logged_in_kept", where=where, kept=kept)
     provider = token_provider(imap, kind, interactive=True, lang=lang)
     if kind != "oauth2-command":
         provider.sign_in()  # type: ignore[attr-defined]
     try_login(imap, OAuth2Login(provider))
     if kind == "oauth2-command":
-        return f"Logged in: {where} with a token from imap.token_command."
-    return f"Signed in: {where}. The sign-in is kept ({kind}); later runs, cron too, need no browser."
+        return t("signin.logged_in_token", where=where)
+    return t("signin.signed_in", where=where)
 
 
 def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None]) -> tuple[str, MailboxError | None]:
@@ -108,12 +110,12 @@ def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _keep(imap: ImapSettings, password: str, config_path: Path | None, tell: Callable[[str], None]) -> str:
+def _keep(imap: ImapSettings, password: str, config_path: Path | None, tell: Callable[[str], None], t: Texts) -> str:
     if imap.password_file:
-        return f"in {store_in_password_file(imap.password_file, password)}, readable only by you"
+        return t("signin.kept_file", path=store_in_password_file(imap.password_file, password))
     try:
         store_in_keyring(imap.username or "", password)
-        return "in the system keyring"
+        return t("signin.kept_keyring")
     except ConfigError as err:
         if config_path is None:
             raise
@@ -124,4 +126,4 @@ def _keep(imap: ImapSettings, password: str, config_path: Path | None, tell: Cal
         store_in_password_file(str(path), password)
         add_imap_key(config_path, "password_file", str(path))
         tell(f"verify-objection: {err}")
-        return f"in {path}, readable only by you; {config_path} now names it as imap.password_file"
+        return t("signin.kept_file_added", path=path, config=config_path)
