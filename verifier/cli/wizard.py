@@ -23,7 +23,7 @@ from verifier.signin.answers import (
     parse_port,
 )
 from verifier.signin.providers import Preset, domain_of, preset_for_address, presets
-from verifier.signin.setup import next_step, render_config
+from verifier.signin.setup import next_step, render_config, timestamp_section
 
 T = TypeVar("T")
 AUTH_KINDS = ("password", "oauth2-microsoft", "oauth2-google", "oauth2-command")
@@ -222,7 +222,7 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     if keep and not (interactive and click.confirm(t("init.exists", path=path), err=True)):
         raise ConfigError(f"{path} exists; pass --force to overwrite it (or --config OTHER_PATH).")
     imap, groups, email, now = collect(answers, t, interactive, path)
-    write_private(path, render_config(imap, groups, address=email))
+    write_private(path, render_config(imap, groups, address=email) + timestamp_section(answers.get("timestamp_url")))
     _echo(t("init.written", path=path))
     if imap is None or next_step(imap, signed_in=False) == "client_id":
         _echo(t(f"setup.next.{next_step(imap, signed_in=False)}", path=path))

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from verifier.config import Group, ImapSettings
+from verifier.errors import ConfigError
 from verifier.privatefile import read_private, write_private
 
 IMAP_HEADER = re.compile(r"^\s*\[\s*imap\s*\]\s*(#.*)?$")
@@ -103,6 +104,19 @@ def add_imap_key(path: Path, key: str, value: str) -> None:
     else:  # a second [imap] table would make the file invalid TOML: only add one where there is none
         lines = ["[imap]", line, "", *lines]
     write_private(path, "\n".join(lines) + "\n")
+
+
+def timestamp_section(url: object) -> str:
+    """`init --timestamp-url URL`: the [archive] lines that turn stamping on; nothing without the option."""
+    if not url:
+        return ""
+    if not str(url).startswith(("https://", "http://")):
+        raise ConfigError(f"--timestamp-url must be an http:// or https:// URL, not {url!r}.")
+    return (
+        "\n[archive]\n# RFC 3161 timestamps on every kept mail and the proof PDF; the TSA sees only a SHA-256 hash.\n"
+        f"timestamp_url = {json.dumps(str(url))}\n"
+        '# timestamp_ca_file = "…/cacert.pem"   # only for a TSA whose root is not in the system store (README)\n'
+    )
 
 
 def next_step(imap: ImapSettings | None, *, signed_in: bool) -> str:
