@@ -415,3 +415,12 @@ def test_an_error_description_cannot_drive_the_terminal():
     assert said({"error": "x", "error_description": "AADSTS1\x1b]0;owned\x07 \x1b[2Jgone\nsecond line"}) == (
         "AADSTS1]0;owned [2Jgone"
     )
+
+
+def test_init_timestamp_url_survives_the_new_wizard(tmp_path):
+    path = tmp_path / "c.toml"
+    base = ["--config", str(path), "init", "--non-interactive", "--email", "x@gmx.de", "--skip-login"]
+    assert run(*base, "--timestamp-url", "ftp://tsa.example").exit_code == 2 and not path.exists()
+    result = run(*base, "--timestamp-url", "https://tsa.canterville.example/tsr")
+    assert result.exit_code == 0, result.stderr
+    assert tomllib.loads(path.read_text())["archive"]["timestamp_url"] == "https://tsa.canterville.example/tsr"
