@@ -1,7 +1,8 @@
 """The nouns every layer shares: a mail's kind and trust, why, a classified mail, and where it was found.
 
-A leaf: imports nothing from the project, so sources, recognition, coverage, evidence and renderers can all use it
-without importing each other."""
+A leaf: imports nothing from the project but the leaf safetext, so sources, recognition, coverage, evidence and
+renderers can all use it without importing each other. Every string a mail supplies is typed ``Line`` (safetext):
+cleaned for display the moment a Classification or Reason is built, whoever builds it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
+
+from verifier.safetext import Line
 
 MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
 
@@ -42,7 +45,7 @@ class Reason(BaseModel):
 
     code: str
     topic: Topic
-    params: dict[str, str] = {}
+    params: dict[str, Line] = {}  # often quote the mail (a sender, a charset name): cleaned like it
 
     def render(self, lang: str = "en") -> str:
         from verifier.i18n import Texts
@@ -54,16 +57,16 @@ class Classification(BaseModel):
     kind: Kind
     platform: str | None
     language: str | None
-    accounts: list[str]
-    recipient: str | None
+    accounts: list[Line]
+    recipient: Line | None
     trust: Trust
     meta_sender: bool
     forwarded: bool
-    reasons: list[str]  # English, readable: for JSON and logs
+    reasons: list[Line]  # English, readable: for JSON and logs
     sent_at: datetime | None
-    message_id: str
-    subject: str
-    sender: str
+    message_id: Line
+    subject: Line
+    sender: Line
     sha256: str
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language
 

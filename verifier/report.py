@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from verifier.model import Classification, Kind, Reason, Trust
+from verifier.safetext import Line
 
 
 class GroupStatus(StrEnum):
@@ -27,19 +28,21 @@ class AccountRef(BaseModel):
 
 
 class Evidence(BaseModel):
-    message_id: str
-    folder: str
+    """One mail as every renderer sees it; its strings (mail or server text: folder names too) are ``Line``s."""
+
+    message_id: Line
+    folder: Line
     sent_at: datetime | None
-    sender: str
-    subject: str
+    sender: Line
+    subject: Line
     kind: Kind
     trust: Trust
     forwarded: bool = False
     language: str | None = None
-    accounts_named: list[str] = []
-    reasons: list[str] = []  # English, for JSON
+    accounts_named: list[Line] = []
+    reasons: list[Line] = []  # English, for JSON
     details: list[Reason] = []  # the same as codes, rendered in the user's language
-    location: str = ""
+    location: Line = ""
     sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
 
@@ -86,12 +89,12 @@ class GroupResult(BaseModel):
 
 class Report(BaseModel):
     checked_at: datetime
-    source: str
-    folders: list[str] = []
+    source: Line
+    folders: list[Line] = []  # named by the server
     groups: list[GroupResult]
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
-    skipped: list[str] = []  # mails that could not be read, with the reason
+    skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
     stats: dict[str, int] = Field(default_factory=dict)
     strict: bool = False
     exit_code: int = 0

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from verifier import __version__
 from verifier.model import Found, Kind, Trust
+from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
 
@@ -18,11 +19,11 @@ _SPACE = re.compile(r"\s+")
 class DkimTags(BaseModel):
     """Tags of one DKIM-Signature header, read as they are (not verified here: that is the provider's verdict)."""
 
-    d: str | None = None  # signing domain
-    s: str | None = None  # selector: with d, names the key record (s._domainkey.d)
-    bh: str | None = None  # hash of the body as signed
+    d: Line | None = None  # signing domain
+    s: Line | None = None  # selector: with d, names the key record (s._domainkey.d)
+    bh: Line | None = None  # hash of the body as signed
     t: int | None = None  # signing time (Unix seconds)
-    a: str | None = None  # algorithm
+    a: Line | None = None  # algorithm
 
 
 class Authenticity(BaseModel):
@@ -31,8 +32,8 @@ class Authenticity(BaseModel):
     checked_at: datetime  # UTC
     tool_version: str
     dkim: list[DkimTags] = []
-    authentication_results: str | None = None  # the topmost one: written by the user's own provider
-    arc_authentication_results: str | None = None
+    authentication_results: Line | None = None  # the topmost one: written by the user's own provider
+    arc_authentication_results: Line | None = None
     dkim_key_record: str | None = None  # the DNS TXT record of the key, when a DKIM verifier fetched it (none yet)
 
 
@@ -40,17 +41,17 @@ class EvidenceRecord(BaseModel):
     id: int | None = None  # the archive's number; None for a record that was never stored
     sha256: str
     size: int
-    message_id: str
-    subject: str
-    sender: str
+    message_id: Line  # every string here came from the mail or its server: cleaned, also when read back
+    subject: Line
+    sender: Line
     sent_at: datetime | None
     kind: Kind
     trust: Trust
-    reasons: list[str] = []
-    accounts_named: list[str] = []
-    source: str  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
-    folder: str
-    location: str
+    reasons: list[Line] = []
+    accounts_named: list[Line] = []
+    source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
+    folder: Line
+    location: Line
     found_at: datetime
     last_seen_at: datetime
     authenticity: Authenticity
