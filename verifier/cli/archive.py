@@ -64,12 +64,13 @@ def show(obj: dict, key: str) -> None:
 def export(obj: dict, key: str, target: str) -> None:
     """Write one archived mail, byte for byte, as an .eml file."""
     from verifier.errors import ConfigError
+    from verifier.privatefile import SHARED, write_atomically
 
     with _open(obj, obj["archive_path"]) as store:
         record = _record(store, key)
         raw = store.raw(record.id or 0)
     try:
-        Path(target).write_bytes(raw)
+        write_atomically(Path(target), raw, mode=SHARED)
     except OSError as err:
         raise ConfigError(f"{target}: cannot write ({err.strerror}).") from None
     click.echo(f"{target}: {len(raw)} bytes, SHA-256 {record.sha256}")

@@ -80,10 +80,20 @@ class Archive:
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Archive:
+        from verifier.privatefile import unsafe_place
+
+        # The archive's mails count as evidence: one another user could plant or swap is not (a planted archive
+        # once made an empty mailbox CONFIRMED).
+        if why := unsafe_place(path):
+            raise ArchiveError(
+                f"evidence archive refused: {why}, so its mails might not be yours. Keep the archive in a directory "
+                "only you can write: set [archive] path (or --archive) to e.g. "
+                "~/.local/share/verify-objection/evidence.sqlite"
+            )
         if not create and not path.is_file():
             raise ArchiveError(f"No evidence archive at {path} yet: run `verify-objection check` first.")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             db = sqlite3.connect(path, isolation_level=None, timeout=10)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
