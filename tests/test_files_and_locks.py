@@ -273,6 +273,26 @@ def test_a_directory_writable_by_a_group_with_other_members_is_refused(tmp_path)
     assert unsafe_place(directory / "evidence.sqlite") is None
 
 
+@pytest.mark.parametrize("sibling", ["-wal", "-shm", "-journal"])
+def test_a_symlink_planted_as_the_archives_journal_is_refused(tmp_path, victim, sibling):
+    """In a sticky shared directory another user may create the name SQLite will open beside the archive."""
+    sticky = tmp_path / "tmp"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    (sticky / f"evidence.sqlite{sibling}").symlink_to(victim)
+    folder = _mailbox(tmp_path, mail(DE_CONFIRMATION))
+    config = write_config(tmp_path, {})
+    result = run(
+        "--config", str(config), "report", str(tmp_path / "r.json"), "--archive", str(sticky / "evidence.sqlite")
+    )
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    result = run(
+        "--config", str(config), "check", "--mailbox", str(folder), "--archive", str(sticky / "evidence.sqlite")
+    )
+    assert "symbolic link" in result.stderr
+    assert victim.read_text() == "precious\n"
+
+
 def test_a_world_writable_archive_file_is_refused(tmp_path):
     own = tmp_path / "own"
     own.mkdir()

@@ -84,7 +84,9 @@ class Archive:
 
         # The archive's mails count as evidence: one another user could plant or swap is not (a planted archive
         # once made an empty mailbox CONFIRMED).
-        if why := unsafe_place(path):
+        # SQLite opens its -wal/-shm/-journal files beside the archive, following symlinks: those are checked too
+        siblings = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+        if why := next(filter(None, map(unsafe_place, siblings)), None):
             raise ArchiveError(
                 f"evidence archive refused: {why}, so its mails might not be yours. Keep the archive in a directory "
                 "only you can write: set [archive] path (or --archive) to e.g. "
