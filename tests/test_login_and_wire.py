@@ -36,6 +36,7 @@ def _check(tmp_path, server: DovecotServer, password: str, *extra: str, **imap: 
     return result, time.monotonic() - started
 
 
+@pytest.mark.slow  # starts its own Dovecot (with this password)
 @pytest.mark.parametrize("password", UTF8_PASSWORDS)
 def test_a_non_ascii_password_logs_in(tmp_path, password):
     with DovecotServer(password=password) as server:
@@ -45,6 +46,7 @@ def test_a_non_ascii_password_logs_in(tmp_path, password):
     assert statuses(json.loads(result.stdout))["Privat"] == "confirmed"
 
 
+@pytest.mark.slow  # starts its own Dovecot (with this password)
 def test_a_wrong_non_ascii_password_is_a_refused_login_exit_3(tmp_path):
     with DovecotServer(password="richtig-äöü") as server:
         result, _ = _check(tmp_path, server, "falsch-äöü")
@@ -53,6 +55,7 @@ def test_a_wrong_non_ascii_password_is_a_refused_login_exit_3(tmp_path):
     assert "falsch" not in result.stderr
 
 
+@pytest.mark.slow  # starts its own Dovecot (with this password)
 def test_a_server_without_auth_plain_gets_the_password_as_a_utf8_literal(tmp_path, monkeypatch):
     """The LOGIN-with-literal path, against the real Dovecot: PLAIN is hidden from the client."""
     from verifier.sources.imapguard import GuardedIMAPClient
@@ -97,6 +100,7 @@ def test_a_nul_from_the_password_command_is_one_line_and_nothing_is_sent(tmp_pat
     assert not any(b"LOGIN" in c.upper() or b"DELETE" in c.upper() for c in relay.counters.commands)
 
 
+@pytest.mark.slow  # starts its own Dovecot (with this password)
 @pytest.mark.parametrize("fault", ["drop", "truncate"])
 @pytest.mark.parametrize("password", ["correct horse battery staple", "Grüße-äöü"])
 def test_a_connection_broken_during_login_is_exit_4_not_a_refused_login(tmp_path, fault, password):
@@ -133,10 +137,7 @@ def test_a_3_gib_literal_is_refused_before_it_is_read(tmp_path, dovecot, where, 
     assert elapsed < 15  # refused at once, not after waiting for (or allocating) 3 GiB until the 20 s timeout
 
 
-def test_one_giant_literal_mid_scan_is_survived_by_reconnecting(tmp_path, dovecot, monkeypatch):
-    import verifier.sources.imap
-
-    monkeypatch.setattr(verifier.sources.imap, "RETRY_PAUSE", 0)
+def test_one_giant_literal_mid_scan_is_survived_by_reconnecting(tmp_path, dovecot):
     dovecot.deliver(mail(DE_CONFIRMATION), "INBOX")
     with Relay(dovecot.imap_port) as relay:
         relay.inject("giant-literal", trigger=rb"BODY\.PEEK\[\]", times=1)
@@ -145,7 +146,7 @@ def test_one_giant_literal_mid_scan_is_survived_by_reconnecting(tmp_path, doveco
     assert statuses(json.loads(result.stdout))["Privat"] == "confirmed"
 
 
-def test_the_cap_never_asks_imaplib_for_more_than_a_mail(monkeypatch):
+def test_the_cap_never_asks_imaplib_for_more_than_a_mail():
     from verifier.model import MAX_MAIL_BYTES
     from verifier.sources.imapguard import LiteralTooLarge, _CappedReads
 
@@ -170,6 +171,7 @@ def test_the_cap_never_asks_imaplib_for_more_than_a_mail(monkeypatch):
 SECRET_CODE = "Z7Q-918273"
 
 
+@pytest.mark.slow  # starts its own Dovecot (with this password)
 @pytest.mark.parametrize("password", ["correct horse battery staple", "Grüße-äöü-🔑"])
 def test_debug_shows_commands_and_sizes_never_literals_or_the_password(tmp_path, password):
     body = DE_CONFIRMATION + f"\nDein Sicherheitscode: {SECRET_CODE}\n"

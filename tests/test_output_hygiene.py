@@ -174,7 +174,7 @@ def _report(tmp_path: Path, mails: Path):
     from verifier.scan import check
     from verifier.session import open_session
 
-    session = open_session(str(write_config(tmp_path, {})), f"{mails}", False)
+    session = open_session(str(write_config(tmp_path, {})), f"{mails}", False, interactive=False)
     return check(session.open_source(), session.settings.groups, session.settings.imap.since).report
 
 
@@ -215,7 +215,7 @@ def test_pdf_text_is_clean(tmp_path, hostile_dir):
     from verifier.scan import check
     from verifier.session import open_session
 
-    session = open_session(str(write_config(tmp_path, {})), str(hostile_dir), False)
+    session = open_session(str(write_config(tmp_path, {})), str(hostile_dir), False, interactive=False)
     outcome = check(session.open_source(), session.settings.groups, session.settings.imap.since)
     proof = build_proof(outcome.report, outcome.records)
     assert proof.mails, "the signed mail is evidence, quoted in the proof"
@@ -286,11 +286,12 @@ def test_watch_change_lines_are_clean(tmp_path, hostile_dir):
 
 
 def test_a_forwarded_senders_name_in_a_reason_is_clean():
+    from verifier.i18n import Texts
     from verifier.model import Reason
 
     reason = Reason(code="forwarded", topic="trust", params={"sender": "a\x1b[2J\u202eb@x"})
     assert reason.params["sender"] == "ab@x"
-    assert_clean(reason.render("de"))
+    assert_clean(Texts("de").reason(reason))
 
 
 def test_log_lines_and_errors_are_clean(tmp_path):

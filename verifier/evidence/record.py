@@ -7,10 +7,10 @@ from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.model import Found, Kind, Trust
+from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Trust, carried_over
 from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
@@ -37,18 +37,10 @@ class Authenticity(BaseModel):
     dkim_key_record: str | None = None  # the DNS TXT record of the key, when a DKIM verifier fetched it (none yet)
 
 
-class EvidenceRecord(BaseModel):
+class EvidenceRecord(ClassifiedMail):
     id: int | None = None  # the archive's number; None for a record that was never stored
-    sha256: str
     size: int
-    message_id: Line  # every string here came from the mail or its server: cleaned, also when read back
-    subject: Line
-    sender: Line
-    sent_at: datetime | None
-    kind: Kind
-    trust: Trust
-    reasons: list[Line] = []
-    accounts_named: list[Line] = []
+    accounts_named: list[Line] = Field(default_factory=list)  # mail and server text: cleaned, also when read back
     source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
     folder: Line
     location: Line
@@ -97,15 +89,8 @@ def authenticity_of(raw: bytes, checked_at: datetime) -> Authenticity:
 def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord:
     c = found.classification
     return EvidenceRecord(
-        sha256=c.sha256,
+        **carried_over(c, EvidenceRecord),
         size=len(found.raw),
-        message_id=c.message_id,
-        subject=c.subject,
-        sender=c.sender,
-        sent_at=c.sent_at,
-        kind=c.kind,
-        trust=c.trust,
-        reasons=c.reasons,
         accounts_named=c.accounts,
         source=source,
         folder=found.folder,
@@ -121,6 +106,6 @@ def worth_keeping(found: Found) -> bool:
     c = found.classification
     return (
         bool(found.raw)
-        and c.kind in (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
+        and c.kind in RELEVANT_KINDS
         and (c.trust is not Trust.SUSPICIOUS)
     )
