@@ -224,6 +224,14 @@ def test_pdf_text_is_clean(tmp_path, hostile_dir):
     for mail in proof.mails:
         assert_no_controls(mail.text)
         assert mail.record.subject and "\x1b" not in mail.record.subject
+    from pypdf import PdfReader
+
+    from verifier.render.pdf import render_pdf
+
+    pdf = PdfReader(io.BytesIO(render_pdf(proof, Texts("de"))))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Privat" in text
+    assert_no_controls(text.replace("\t", " "))
 
 
 def test_inspect_text_and_json_are_clean(tmp_path, hostile_dir):
@@ -324,3 +332,15 @@ def test_ordinary_text_is_left_alone():
     ):
         assert clean_line(text) == text
     assert clean_block("Zeile 1\n\tZeile 2\r\nZeile 3") == "Zeile 1\n\tZeile 2\nZeile 3"
+
+
+def test_a_folder_name_with_escapes_is_shown_clean(tmp_path):
+    """Folder names come from the server (or the file system): the evidence line and the header show them."""
+    folder = tmp_path / "Junk\x1b]0;owned\x07\x1b[2J\u202e"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(signed_confirmation("Deine Anfrage", ""))
+    result = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", str(folder))
+    assert "Junk]0;owned" in result.stdout  # shown, inert
+    assert "Privat: CONFIRMED" in result.stdout  # this time the verdict is real: a signed confirmation
+    assert_no_controls(result.stdout)
+    assert_no_controls(result.stderr)
