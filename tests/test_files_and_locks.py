@@ -155,6 +155,12 @@ def test_archive_export_uses_the_same_writer(tmp_path, victim):
     result = run("--config", str(config), "archive", "--archive", str(archive), "export", "1", "--eml", str(target))
     assert result.exit_code == 2
     assert victim.read_text() == "precious\n"
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "mail.eml").symlink_to(victim)  # planted in a bundle folder the victim exports into
+    result = run("--config", str(config), "archive", "--archive", str(archive), "export", "1", "--bundle", str(bundle))
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert victim.read_text() == "precious\n"
 
 
 def test_init_writes_the_config_through_the_writer_and_refuses_a_symlink(tmp_path, victim):
