@@ -84,6 +84,13 @@ def sign_in(
     return t("signin.signed_in", where=where)
 
 
+def _one_line(err: Exception) -> str:
+    from verifier.safetext import clean_line
+    from verifier.signin.secrets import redact
+
+    return f"verify-objection: {clean_line(redact(str(err)))}"  # it may quote the server
+
+
 def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None]) -> tuple[str, MailboxError | None]:
     """Ask for the password when the server is ready for it (never while a connection hangs), and test it.
 
@@ -102,7 +109,7 @@ def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None
         except AuthError as err:
             if not typed or attempt == PASSWORD_TRIES:
                 raise
-            tell(f"verify-objection: {err}")
+            tell(_one_line(err))
         except MailboxError as err:
             if not typed:
                 raise
@@ -125,5 +132,5 @@ def _keep(imap: ImapSettings, password: str, config_path: Path | None, tell: Cal
         path = default_password_file(config_path)
         store_in_password_file(str(path), password)
         add_imap_key(config_path, "password_file", str(path))
-        tell(f"verify-objection: {err}")
+        tell(_one_line(err))
         return t("signin.kept_file_added", path=path, config=config_path)
