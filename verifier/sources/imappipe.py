@@ -18,16 +18,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from imapclient import IMAPClient, imap4, imap_utf7, tls
+from imapclient import imap_utf7
 
 from verifier.model import MAX_MAIL_BYTES
+from verifier.sources.imapguard import GuardedIMAPClient, _CappedPlain, _CappedTLS
 
 # Commands that cannot change a mailbox. Never STORE, EXPUNGE, COPY, MOVE, APPEND, CREATE, DELETE, RENAME, SELECT
 # (a read-write open: FETCH BODY[] after it would set \Seen).
 ALLOWED = ("CAPABILITY", "NOOP", "LIST", "STATUS", "EXAMINE", "UID SEARCH", "UID FETCH", "LOGOUT")
 log = logging.getLogger(__name__)
 
-MAX_LITERAL = MAX_MAIL_BYTES + 2**20  # bigger is no mail we would read: a broken or hostile server
+MAX_LITERAL = MAX_MAIL_BYTES  # bigger is no mail we would read (imapguard's read() refuses it too)
 MAX_BATCH_BYTES = 32 * 1024  # commands per write: the server's answers to far more could fill both socket buffers
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")
 _STATUS = re.compile(rb"(OK|NO|BAD)\b ?(.*)", re.DOTALL)
@@ -77,16 +78,16 @@ class _GreetingCapabilities(imaplib.IMAP4):
             super()._get_capabilities()
 
 
-class _Plain(_GreetingCapabilities, imap4.IMAP4WithTimeout):
+class _Plain(_GreetingCapabilities, _CappedPlain):
     pass
 
 
-class _TLS(_GreetingCapabilities, tls.IMAP4_TLS):
+class _TLS(_GreetingCapabilities, _CappedTLS):
     pass
 
 
-class Client(IMAPClient):
-    """imapclient's client, connected without the extra CAPABILITY round trip."""
+class Client(GuardedIMAPClient):
+    """imapguard's client (literals capped), connected without the extra CAPABILITY round trip."""
 
     def _create_IMAP4(self) -> imaplib.IMAP4:
         if self.stream:
