@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from imapclient import imap_utf7
 
 from verifier.model import MAX_MAIL_BYTES
-from verifier.sources.imapguard import GuardedIMAPClient, _CappedPlain, _CappedTLS
+from verifier.sources.imapguard import GuardedIMAPClient, LiteralTooLarge, _CappedPlain, _CappedTLS
 
 # Commands that cannot change a mailbox. Never STORE, EXPUNGE, COPY, MOVE, APPEND, CREATE, DELETE, RENAME, SELECT
 # (a read-write open: FETCH BODY[] after it would set \Seen).
 ALLOWED = ("CAPABILITY", "NOOP", "LIST", "STATUS", "EXAMINE", "UID SEARCH", "UID FETCH", "LOGOUT")
 log = logging.getLogger(__name__)
 
-MAX_LITERAL = MAX_MAIL_BYTES  # bigger is no mail we would read (imapguard's read() refuses it too)
+MAX_LITERAL = MAX_MAIL_BYTES  # bigger is no mail we would read
 MAX_BATCH_BYTES = 32 * 1024  # commands per write: the server's answers to far more could fill both socket buffers
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")
 _STATUS = re.compile(rb"(OK|NO|BAD)\b ?(.*)", re.DOTALL)
@@ -222,8 +222,9 @@ class Pipe:
         line = self._line()
         while match := _LITERAL.search(line):
             size = int(match.group(1))
-            if size > MAX_LITERAL:
-                raise imaplib.IMAP4.abort(f"the server announced {size} bytes in one piece")
+            log.debug("< literal size %d", size)  # its size only: the content is mail, never logged
+            if size > MAX_LITERAL:  # imapguard's read() refuses it too; here it is refused for any connection
+                raise LiteralTooLarge(getattr(self._imap, "host", "the server"), size)
             literal = self._imap.read(size)
             if len(literal) != size:
                 raise imaplib.IMAP4.abort("socket error: EOF inside a literal")
