@@ -233,3 +233,22 @@ def test_without_list_status_and_searchres_the_fallbacks_give_the_same_verdict(t
         again, second = run_json("--config", config, "check", env=PASSWORD_ENV)
         assert verbs(command_lines(sent)) == {"LOGIN", "LIST", "STATUS", "LOGOUT"}  # nothing new: no EXAMINE
         assert again == code and statuses(second) == statuses(first)
+
+
+def test_a_non_ascii_junk_folder_is_listed_examined_and_remembered(tmp_path: Path, sent):
+    """Folder names travel in modified UTF-7 (RFC 3501 §5.1.3): LIST-STATUS, EXAMINE and the run's memory agree."""
+    from conftest import require_dovecot
+
+    require_dovecot()
+    with DovecotServer(junk_folder="Unerwünscht", junk_special_use=False) as server:
+        server.deliver(mail(DE_CONFIRMATION), "Unerwünscht")
+        config = str(imap_config(tmp_path, server))
+        _, first = run_json("--config", config, "check", env=PASSWORD_ENV)
+        assert statuses(first)["Privat"] == "confirmed"
+        assert b'EXAMINE "Unerw&APw-nscht"' in b"".join(sent)
+        sent.clear()
+        _, second = run_json("--config", config, "check", env=PASSWORD_ENV)
+        assert not any(b" EXAMINE " in line for line in command_lines(sent))  # unchanged: not examined again
+        privat = next(g for g in second["groups"] if g["name"] == "Privat")
+        assert [e["folder"] for e in privat["evidence"]] == ["Unerwünscht"]
+        assert [e["archived"] for e in privat["evidence"]] == [False]
