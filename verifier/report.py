@@ -16,6 +16,8 @@ class GroupStatus(StrEnum):
     PENDING = "pending"  # Meta acknowledged or asked for a code; no confirmation yet
     REJECTED = "rejected"  # Meta declined or asked for more information
     MISSING = "missing"  # nothing found: this Accounts Center needs its own form
+    # nothing decisive found, and a mailbox that might hold the confirmation could not be read: a fault, no verdict
+    UNKNOWN = "unknown"
 
 
 NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING}
@@ -42,9 +44,12 @@ class Evidence(BaseModel):
     location: str = ""
     sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
+    mailbox: str = ""  # which of several configured mailboxes it came from
 
     @classmethod
-    def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
+    def of(
+        cls, found: Classification, folder: str, location: str, *, archived: bool = False, mailbox: str = ""
+    ) -> Evidence:
         return cls(
             message_id=found.message_id,
             folder=folder,
@@ -61,6 +66,7 @@ class Evidence(BaseModel):
             location=location,
             sha256=found.sha256,
             archived=archived,
+            mailbox=mailbox,
         )
 
 
@@ -84,6 +90,16 @@ class GroupResult(BaseModel):
     deadline: DeadlineNote | None = None
 
 
+class MailboxResult(BaseModel):
+    """One of several configured mailboxes: read whole, or why not (then no group is "missing" because of it)."""
+
+    name: str
+    source: str = ""  # "lord@gmx.de at imap.gmx.net", "thunderbird:/home/…"; empty if it could not even be opened
+    folders: list[str] = []
+    error: str | None = None  # one line: what went wrong and what to do
+    exit_code: int = 0  # the error's own exit code (3 sign-in, 4 mailbox, 2 configuration)
+
+
 class Report(BaseModel):
     checked_at: datetime
     source: str
@@ -93,5 +109,6 @@ class Report(BaseModel):
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
     skipped: list[str] = []  # mails that could not be read, with the reason
     stats: dict[str, int] = Field(default_factory=dict)
+    mailboxes: list[MailboxResult] = []  # with several configured mailboxes: each one, read or failed
     strict: bool = False
     exit_code: int = 0

@@ -51,7 +51,8 @@ def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
     kept = []
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived=archived))
+        found = Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived, record.mailbox)
+        kept.append(found)
     return kept
 
 

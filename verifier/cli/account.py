@@ -10,15 +10,25 @@ from verifier.cli import common
 
 
 @click.command()
+@click.option("--mailbox", "name", help="Which of the config's [[mailboxes]] (by name); default: [imap].")
 @click.pass_obj
-def login(obj: dict) -> None:
+def login(obj: dict, name: str | None) -> None:
     """Sign in once: Microsoft/Google in the browser (token kept for later runs), or store the password in the
     system keyring. Then tests the login, read-only."""
     from verifier.config import load_settings, resolve_config_path
+    from verifier.errors import ConfigError
     from verifier.signin.login import sign_in
 
     settings = load_settings(resolve_config_path(obj["config_path"]))
-    click.echo(sign_in(settings.imap, at_terminal=common.at_terminal()))
+    imap = settings.imap
+    if name is not None or (not imap.username and settings.mailboxes):
+        boxes = [box for box in settings.all_mailboxes() if not box.mailbox]
+        chosen = [box for box in boxes if box.label == name] if name is not None else boxes
+        if len(chosen) != 1:
+            names = ", ".join(box.label for box in boxes) or "none"
+            raise ConfigError(f"--mailbox {name}: no IMAP mailbox of that name in the config (it has: {names}).")
+        imap = chosen[0]
+    click.echo(sign_in(imap, at_terminal=common.at_terminal()))
 
 
 @click.command()

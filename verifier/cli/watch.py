@@ -8,7 +8,11 @@ import click
 
 
 @click.command()
-@click.option("--mailbox", help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, folder of .eml).")
+@click.option(
+    "--mailbox",
+    help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, folder of .eml/.msg), or one "
+    "of the config's [[mailboxes]] by name.",
+)
 @click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox.")
 @click.option(
     "--timeout", "timeout_text", default="2h", show_default=True, help="Give up after this long (90s, 30m, 2h)."
@@ -44,7 +48,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
         if not session.is_imap:  # local files: read them all again, cheaply
             nonlocal source
             source = session.open_source()
-        for item in collect(source, session.settings.imap.since):
+        for item in collect(source, session.scan_since):
             found.setdefault(dedupe_key(item), item)
         return build_report(
             found.values(),

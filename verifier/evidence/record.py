@@ -49,6 +49,7 @@ class EvidenceRecord(BaseModel):
     reasons: list[str] = []
     accounts_named: list[str] = []
     source: str  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
+    mailbox: str = ""  # its [[mailboxes]] name, when the config has several
     folder: str
     location: str
     found_at: datetime
@@ -107,6 +108,7 @@ def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord
         reasons=c.reasons,
         accounts_named=c.accounts,
         source=source,
+        mailbox=found.mailbox,
         folder=found.folder,
         location=found.location,
         found_at=checked_at,

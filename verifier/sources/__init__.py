@@ -33,6 +33,16 @@ class ScanStats:
     skipped: list[str] = field(default_factory=list)  # "where: why" for mails we could not read
 
 
+@dataclass(frozen=True)
+class Mailbox:
+    """One of several configured mailboxes, opened only when its turn comes: whatever goes wrong opening or reading
+    it (sign-in, network, a missing folder) is that mailbox's error and never stops the others."""
+
+    name: str  # as the config names it (default: the username, or the local source as written)
+    open: Callable[[], MailSource]
+    since: date
+
+
 class MailSource(Protocol):
     description: str  # for reports: "lord@outlook.de at outlook.office365.com" or "maildir:/path"
     stats: ScanStats

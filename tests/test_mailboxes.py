@@ -1,0 +1,164 @@
+"""Several mailboxes in one config ([[mailboxes]]), on two real Dovecot instances: one check reads them all, says
+where each mail came from, and a mailbox that is down is that mailbox's error — never a "missing"."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import require_dovecot
+from dovecot_server import DovecotServer
+from helpers import GROUPS_TOML, run, run_json, statuses
+from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
+
+PRIVAT = mail(DE_CONFIRMATION, message_id="<privat@mail.instagram.com>", to="lord.canterville@gmx.de")
+BELLO = mail(EN_CONFIRMATION, user="bello.der.hund", message_id="<bello@mail.instagram.com>")
+VEREIN = mail(DE_CONFIRMATION, user="canterville.gespensterverein", message_id="<verein@mail.instagram.com>")
+
+
+@pytest.fixture
+def two() -> tuple[DovecotServer, DovecotServer]:
+    """"Outlook" holds Bello's confirmation (INBOX), "GMX" Privat's (in Junk); both the same user name."""
+    require_dovecot()
+    with DovecotServer() as outlook, DovecotServer() as gmx:
+        outlook.deliver(BELLO, "INBOX")
+        gmx.deliver(PRIVAT, "Junk")
+        yield outlook, gmx
+
+
+def _imap(name: str, server: DovecotServer) -> str:
+    return (
+        f'[[mailboxes]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {server.imaps_port}\ntls = "implicit"\n'
+        f'username = "{server.user}"\npassword = "{server.password}"\nca_file = "{server.ca_file}"\ntimeout = 5\n'
+    )
+
+
+def _config(tmp_path: Path, *tables: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(tables) + GROUPS_TOML, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _by_name(document: dict) -> dict[str, dict]:
+    return {group["name"]: group for group in document["groups"]}
+
+
+def test_one_check_reads_both_and_says_where_each_mail_came_from(two, tmp_path: Path):
+    outlook, gmx = two
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    code, document = run_json("--config", str(config), "check")
+    assert code == 1 and statuses(document) == {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
+    groups = _by_name(document)
+    assert [(e["mailbox"], e["folder"]) for e in groups["Privat"]["evidence"]] == [("GMX", "Junk")]
+    assert [(e["mailbox"], e["folder"]) for e in groups["Bello"]["evidence"]] == [("Outlook", "INBOX")]
+    assert [(m["name"], m["error"]) for m in document["mailboxes"]] == [("Outlook", None), ("GMX", None)]
+    assert "GMX: Junk" in document["folders"] and "Outlook: INBOX" in document["folders"]
+
+    plain = run("--config", str(config), "--lang", "en", "check")
+    assert "GMX: Junk" in plain.stdout and "Outlook: INBOX" in plain.stdout
+
+
+def test_a_mailbox_that_is_down_is_its_error_and_never_makes_a_group_missing(two, tmp_path: Path):
+    outlook, gmx = two
+    gmx.stop()
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    result = run("--config", str(config), "--lang", "en", "check", "--json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 4 == document["exit_code"]
+    assert "mailbox 'GMX'" in result.stderr and "Outlook" not in result.stderr
+    # Bello's confirmation in the mailbox that answered still counts; the groups the dead mailbox might have
+    # confirmed are not known — never "missing", which would send the user to object again
+    assert statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "unknown"}
+    failed = {m["name"]: m for m in document["mailboxes"]}
+    assert failed["GMX"]["error"] and failed["GMX"]["exit_code"] == 4 and failed["Outlook"]["error"] is None
+
+    text = run("--config", str(config), "--lang", "de", "check")
+    assert text.exit_code == 4
+    assert "Postfach „GMX“ konnte nicht gelesen werden" in text.stdout
+    assert "fehlt" not in text.stdout.lower() and "unklar" in text.stdout
+
+    report = tmp_path / "proof.md"
+    run("--config", str(config), "--lang", "en", "check", "--report", str(report))
+    markdown = report.read_text(encoding="utf-8")
+    assert "Mailboxes read" in markdown and "GMX" in markdown and "unknown" in markdown
+    pdf = tmp_path / "proof.pdf"
+    assert run("--config", str(config), "check", "--report", str(pdf)).exit_code == 4 and pdf.stat().st_size > 0
+
+
+def test_every_mailbox_keeps_its_own_resume_point(two, tmp_path: Path, private_archive: Path):
+    outlook, gmx = two
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    assert run_json("--config", str(config), "check")[0] == 1
+    with sqlite3.connect(private_archive) as db:
+        keys = sorted(row[0] for row in db.execute("SELECT source FROM scan_state"))
+    # same user at the same address on both servers: the mailbox's name keeps their resume points apart
+    assert len(keys) == 2 and keys[0].startswith("GMX: ") and keys[1].startswith("Outlook: ")
+
+    gmx.deliver(VEREIN, "INBOX")  # new mail in one of them; the incremental run must see it
+    code, document = run_json("--config", str(config), "check")
+    assert code == 0 and set(statuses(document).values()) == {"confirmed"}
+    verein = _by_name(document)["Verein"]["evidence"]
+    assert [(e["mailbox"], e["archived"]) for e in verein] == [("GMX", False)]
+
+    # GMX goes down: what the archive kept from it still counts, and the run says GMX could not be read
+    gmx.stop()
+    result = run("--config", str(config), "check", "--json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 4 and "mailbox 'GMX'" in result.stderr
+    assert statuses(document) == {"Privat": "confirmed", "Bello": "confirmed", "Verein": "confirmed"}
+
+
+def test_proof_json_names_the_mailbox_of_every_evidence_record(two, tmp_path: Path):
+    outlook, gmx = two
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    report = tmp_path / "proof.json"
+    run("--config", str(config), "check", "--report", str(report))
+    records = json.loads(report.read_text(encoding="utf-8"))["evidence_records"]
+    assert sorted((r["mailbox"], r["folder"]) for r in records) == [("GMX", "Junk"), ("Outlook", "INBOX")]
+    assert all(r["source"].startswith(r["mailbox"] + ": ") for r in records)
+
+
+def test_imap_section_and_a_local_mailbox_together(tmp_path: Path):
+    require_dovecot()
+    box = mailbox.Maildir(tmp_path / "Maildir")
+    box.add(BELLO)
+    with DovecotServer() as server:
+        server.deliver(PRIVAT, "INBOX")
+        imap = (
+            f'[imap]\nhost = "127.0.0.1"\nport = {server.imaps_port}\ntls = "implicit"\nusername = "{server.user}"\n'
+            f'password = "{server.password}"\nca_file = "{server.ca_file}"\n'
+        )
+        local = f'[[mailboxes]]\nmailbox = "maildir:{tmp_path / "Maildir"}"\n'
+        config = _config(tmp_path, imap, local)
+        code, document = run_json("--config", str(config), "check")
+        assert code == 1 and statuses(document) == {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
+        names = [m["name"] for m in document["mailboxes"]]
+        assert names == [server.user, f"maildir:{tmp_path / 'Maildir'}"]  # default names: username, the source
+        # --mailbox NAME reads only that one (without the archive, which remembers the other's mail)
+        _, only = run_json("--config", str(config), "check", "--mailbox", server.user, "--no-archive")
+        assert statuses(only)["Bello"] == "missing" and statuses(only)["Privat"] == "confirmed"
+        assert only["mailboxes"] == []
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ('[[mailboxes]]\nmailbox = "maildir:/x"\nhost = "imap.gmx.net"\n', "not both"),
+        ('[[mailboxes]]\nname = "x"\n', "needs username"),
+        ('[[mailboxes]]\nname = "a"\nmailbox = "/x"\n[[mailboxes]]\nname = "a"\nmailbox = "/y"\n', "called 'a'"),
+        ('[[mailboxes]]\nmailbox = "/x"\nhots = "typo"\n', "unknown key"),
+    ],
+)
+def test_a_wrong_mailboxes_table_is_one_line_and_exit_2(tmp_path: Path, table: str, words: str):
+    result = run("--config", str(_config(tmp_path, table)), "check")
+    assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_watch_asks_which_of_several(tmp_path: Path):
+    config = _config(tmp_path, '[[mailboxes]]\nmailbox = "/a"\n', '[[mailboxes]]\nmailbox = "/b"\n')
+    result = run("--config", str(config), "watch", "--timeout", "1s")
+    assert result.exit_code == 2 and "--mailbox NAME" in result.stderr and "/a, /b" in result.stderr

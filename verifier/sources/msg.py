@@ -1,0 +1,52 @@
+"""Outlook for Windows' ``.msg`` files (a mail dragged out of Outlook), turned into RFC 822 bytes with extract-msg.
+
+A .msg keeps the transport headers and the decoded text, not the bytes Meta signed: whatever its headers claim,
+nothing in it can be verified. The converted mail therefore carries CONVERTED_HEADER on top, and recognition never
+calls such a mail verified (the header can only lower trust, so a sender who writes it gains nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from email import policy
+from pathlib import Path
+
+from verifier.model import CONVERTED_HEADER
+
+logging.getLogger("extract_msg").setLevel(logging.ERROR)  # its parse warnings are about the file, not for the user
+_CRLF = policy.compat32.clone(linesep="\r\n", max_line_length=0)  # keep header lines as they were, CRLF as on the wire
+
+
+class MsgError(ValueError):
+    """The file is not a readable Outlook mail (why, in words for the user)."""
+
+
+def msg_to_mail(data: bytes) -> bytes:
+    """The same .msg always gives the same bytes (MIME boundaries derived from its hash), so the evidence archive
+    keeps it once and its SHA-256 means something."""
+    import extract_msg  # heavy import, only when there is a .msg to read
+
+    try:
+        message = extract_msg.openMsg(data)
+    except Exception as err:  # a hostile or broken file: olefile/extract-msg raise many kinds
+        raise MsgError(f"not an Outlook .msg file ({type(err).__name__})") from None
+    try:
+        if not isinstance(message, extract_msg.Message):
+            raise MsgError(f"an Outlook {type(message).__name__.lower()}, not a mail")
+        try:
+            mail = message.asEmailMessage()
+        except Exception as err:
+            raise MsgError(f"cannot convert this Outlook mail ({type(err).__name__})") from None
+    finally:
+        message.close()
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    for number, part in enumerate(p for p in mail.walk() if p.is_multipart()):
+        part.set_boundary(f"=_verify-objection_{digest}_{number}")
+    body = mail.as_bytes(policy=_CRLF)
+    note = f"{CONVERTED_HEADER}: outlook-msg sha256={hashlib.sha256(data).hexdigest()}\r\n"
+    return note.encode("ascii") + body
+
+
+def is_msg(path: Path) -> bool:
+    return path.suffix.lower() == ".msg"
+
