@@ -135,13 +135,14 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
 @click.pass_obj
 def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
-    """Classify saved mails (.eml) without any mailbox: kind, trust, accounts named, and why.
+    """Classify saved mails (.eml, Outlook .msg) without any mailbox: kind, trust, accounts named, and why.
 
     Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
     """
     from verifier.recognise.inspect import as_json as render_json
     from verifier.recognise.inspect import as_text, inspect_files
+    from verifier.sources.msg import saved_mail
 
-    results = inspect_files(list(files))
+    results = inspect_files(list(files), convert=saved_mail)
     click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)
     sys.exit(2 if any(result.error for result in results) else 0)

@@ -50,3 +50,8 @@ def msg_to_mail(data: bytes) -> bytes:
 def is_msg(path: Path) -> bool:
     return path.suffix.lower() == ".msg"
 
+
+def saved_mail(path: Path, data: bytes) -> bytes:
+    """A saved file as a mail: a .msg converted, anything else as it is (for `inspect`)."""
+    return msg_to_mail(data) if is_msg(path) else data
+
