@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
 from verifier.model import CONVERTED_HEADER, Trust
 from verifier.scan import classify_raw
-from verifier.sources.msg import msg_to_mail
+from verifier.sources.msg import MsgError, msg_to_mail
 
 PUBLIC = Path(__file__).resolve().parent.parent / "fixtures" / "msg" / "simple_test_msg.msg"  # see its README.md
 
@@ -108,3 +109,34 @@ def test_a_broken_msg_is_skipped_with_its_reason_and_the_rest_is_read(tmp_path: 
     assert statuses(document)["Bello"] == "confirmed" and code == 1
     assert sorted(Path(why.split(":")[0]).name for why in document["skipped"]) == ["broken.msg", "text.MSG"]
     assert all("not an Outlook .msg file" in why for why in document["skipped"])
+
+
+def test_damaged_msg_files_never_stop_a_check():
+    """Bytes flipped and files cut short, as a hostile or broken attachment would be: a reason, never a crash."""
+    data = PUBLIC.read_bytes()
+    rng = random.Random(11)
+    for attempt in range(60):
+        damaged = bytearray(data)
+        for _ in range(rng.choice([1, 10, 100])):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if attempt % 3 == 0:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        try:
+            converted = msg_to_mail(bytes(damaged))
+        except MsgError:
+            continue
+        assert converted.startswith(CONVERTED_HEADER.encode())  # whatever came out is still marked
+
+
+def test_a_msg_without_transport_headers_keeps_subject_and_sender(tmp_path: Path):
+    """Saved before sending, or by a tool that drops them: subject, sender, date and id come from the properties."""
+    source = extract_msg.openMsg(str(PUBLIC))
+    writer = OleWriter()
+    writer.fromMsg(source)
+    source.close()
+    writer.deleteEntry("__substg1.0_007D001E")
+    target = tmp_path / "no-headers.msg"
+    writer.write(str(target))
+    parsed = email.message_from_bytes(msg_to_mail(target.read_bytes()))
+    assert parsed["Subject"].strip() == "test message" and "Travis Ferguson" in parsed["From"]
+    assert parsed["Message-ID"] and parsed["Date"]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from verifier.model import CONVERTED_HEADER
@@ -35,6 +38,7 @@ def msg_to_mail(data: bytes) -> bytes:
             raise MsgError(f"an Outlook {type(message).__name__.lower()}, not a mail")
         try:
             mail = message.asEmailMessage()
+            _fill_missing(mail, message)
         except Exception as err:
             raise MsgError(f"cannot convert this Outlook mail ({type(err).__name__})") from None
     finally:
@@ -45,6 +49,23 @@ def msg_to_mail(data: bytes) -> bytes:
     body = mail.as_bytes(policy=_CRLF)
     note = f"{CONVERTED_HEADER}: outlook-msg sha256={hashlib.sha256(data).hexdigest()}\r\n"
     return note.encode("ascii") + body
+
+
+def _fill_missing(mail: EmailMessage, message: object) -> None:
+    """A .msg without transport headers (saved before sending, or by some tools) has its subject, sender, date and
+    Message-ID only as properties: put them where a mail carries them."""
+    date = getattr(message, "date", None)
+    values = {
+        "Subject": getattr(message, "subject", None),
+        "From": getattr(message, "sender", None),
+        "Date": format_datetime(date) if isinstance(date, datetime) else None,
+        "Message-ID": getattr(message, "messageId", None),
+    }
+    for name, value in values.items():
+        text = " ".join(str(value or "").replace("\x00", " ").split())  # one line: a property may hold breaks
+        if text and not str(mail[name] or "").strip():
+            del mail[name]
+            mail[name] = text
 
 
 def is_msg(path: Path) -> bool:
