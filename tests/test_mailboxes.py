@@ -110,6 +110,8 @@ def test_every_mailbox_keeps_its_own_resume_point(two, tmp_path: Path, private_a
     document = json.loads(result.stdout)
     assert result.exit_code == 4 and "mailbox 'GMX'" in result.stderr
     assert statuses(document) == {"Privat": "confirmed", "Bello": "confirmed", "Verein": "confirmed"}
+    gmx_evidence = [e for g in document["groups"] for e in g["evidence"] if e["mailbox"] == "GMX"]
+    assert gmx_evidence and not any(e["archived"] for e in gmx_evidence)  # down is not "no longer in the mailbox"
 
 
 def test_proof_json_names_the_mailbox_of_every_evidence_record(two, tmp_path: Path):

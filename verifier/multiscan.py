@@ -118,8 +118,11 @@ def check_mailboxes(
     reads = [_read(box, archive, known, incremental, checked_at, warn) for box in mailboxes]
     found = [item for read in reads for item in read.found]
     read_keys = {read.key for read in reads if read.result.error is None}
-    # archived mail of mailboxes that could not be read (or are no longer configured) still counts
-    found += _not_in([f for source, f in known.mails if source not in read_keys], found)
+    unread = {read.result.name for read in reads if read.result.error is not None}
+    # archived mail of mailboxes that could not be read (or are no longer configured) still counts; of a mailbox
+    # that could not be read it is not known whether the mail is still there, so it is not called "no longer in it"
+    others = [replace(f, archived=f.mailbox not in unread) for source, f in known.mails if source not in read_keys]
+    found += _not_in(others, found)
     failed = [read.result for read in reads if read.result.error is not None]
     report = build_report(
         found,

@@ -18,9 +18,20 @@ from verifier.sources.msg import MsgError, is_msg, msg_to_mail
 MAIL_SUFFIXES = (".eml", ".msg")  # saved from webmail or a mail program; Outlook for Windows saves .msg
 
 
+def _cannot_match(head: bytes, criteria: Criteria) -> bool:
+    """Cheaper than parsing: no sender term anywhere in the header block, and nothing in it that decoding could turn
+    into one (encoded words, non-ASCII terms), so the From header cannot match either. Never drops a candidate."""
+    if b"=?" in head or not all(term.isascii() for term in criteria.sender_terms):
+        return False
+    folded = head.lower()
+    return not any(term.lower().encode("ascii") in folded for term in criteria.sender_terms)
+
+
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
     """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    if _cannot_match(head, criteria):
+        return False
     headers = BytesHeaderParser(policy=compat32).parsebytes(head)
     from_header = str(headers.get("From", ""))
     if not criteria.sender_matches(from_header):
