@@ -160,6 +160,36 @@ def test_a_wrong_mailboxes_table_is_one_line_and_exit_2(tmp_path: Path, table: s
     assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_login_signs_in_to_the_named_mailbox(two, tmp_path: Path):
+    outlook, gmx = two
+    wrong = _imap("GMX", gmx).replace(f'password = "{gmx.password}"', "password_command = \"printf '%s' wrong\"")
+    right = _imap("Outlook", outlook).replace(
+        f'password = "{outlook.password}"', f"password_command = \"printf '%s' '{outlook.password}'\""
+    )
+    config = _config(tmp_path, right, wrong)
+    refused = run("--config", str(config), "login", "--mailbox", "GMX")
+    assert refused.exit_code == 3  # it asked GMX, with GMX's own password_command, not Outlook
+    assert run("--config", str(config), "login", "--mailbox", "Outlook").exit_code == 0
+    which = run("--config", str(config), "login")
+    assert which.exit_code == 2 and "--mailbox NAME" in which.stderr
+    unknown = run("--config", str(config), "login", "--mailbox", "Web")
+    assert unknown.exit_code == 2 and "Outlook, GMX" in unknown.stderr
+
+
+def test_an_unreadable_local_mailbox_is_that_mailboxs_error(tmp_path: Path):
+    readable = mailbox.Maildir(tmp_path / "ok")
+    readable.add(BELLO)
+    locked = tmp_path / "locked"
+    mailbox.Maildir(locked).add(PRIVAT)
+    ok = f'[[mailboxes]]\nmailbox = "maildir:{tmp_path / "ok"}"\n'
+    config = _config(tmp_path, ok, f'[[mailboxes]]\nname = "Stick"\nmailbox = "{locked}"\n')
+    locked.rename(tmp_path / "unplugged")  # a USB stick that is not plugged in
+    result = run("--config", str(config), "check", "--json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 2 and "mailbox 'Stick'" in result.stderr and "does not exist" in result.stderr
+    assert statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "unknown"}
+
+
 def test_watch_asks_which_of_several(tmp_path: Path):
     config = _config(tmp_path, '[[mailboxes]]\nmailbox = "/a"\n', '[[mailboxes]]\nmailbox = "/b"\n')
     result = run("--config", str(config), "watch", "--timeout", "1s")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from verifier.config import Group
 from verifier.coverage import build_report
-from verifier.errors import VerifierError
+from verifier.errors import ExitCode, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import record_of, worth_keeping
 from verifier.model import Found
@@ -84,10 +84,12 @@ def _read(
         found = _scan(box, source, archive, incremental, checked_at, warn)
         key = state_key(box.name, source.description)
         found += _mark_present(source, _not_in(known.of(key, source.description), found))
-    except VerifierError as err:
-        error = redact(str(err))
+    except (VerifierError, OSError) as err:
+        # OSError: a local mailbox on a drive that went away, a folder without read permission
+        error = redact(str(err)) if isinstance(err, VerifierError) else f"cannot be read ({err.strerror or err})"
+        code = err.exit_code if isinstance(err, VerifierError) else ExitCode.MAILBOX
         where = source.description if source is not None else ""
-        return _Read(MailboxResult(name=box.name, source=where, error=error, exit_code=int(err.exit_code)))
+        return _Read(MailboxResult(name=box.name, source=where, error=error, exit_code=int(code)))
     finally:
         if source is not None:
             source.close()

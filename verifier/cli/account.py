@@ -26,6 +26,8 @@ def login(obj: dict, name: str | None) -> None:
         chosen = [box for box in boxes if box.label == name] if name is not None else boxes
         if len(chosen) != 1:
             names = ", ".join(box.label for box in boxes) or "none"
+            if name is None:
+                raise ConfigError(f"The config has several IMAP mailboxes: give --mailbox NAME (one of: {names}).")
             raise ConfigError(f"--mailbox {name}: no IMAP mailbox of that name in the config (it has: {names}).")
         imap = chosen[0]
     click.echo(sign_in(imap, at_terminal=common.at_terminal()))
