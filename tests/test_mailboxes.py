@@ -162,7 +162,8 @@ def test_a_wrong_mailboxes_table_is_one_line_and_exit_2(tmp_path: Path, table: s
 
 def test_login_signs_in_to_the_named_mailbox(two, tmp_path: Path):
     outlook, gmx = two
-    wrong = _imap("GMX", gmx).replace(f'password = "{gmx.password}"', "password_command = \"printf '%s' wrong\"")
+    bad = "password_command = \"printf '%s' not-the-password-7f3a\""
+    wrong = _imap("GMX", gmx).replace(f'password = "{gmx.password}"', bad)
     right = _imap("Outlook", outlook).replace(
         f'password = "{outlook.password}"', f"password_command = \"printf '%s' '{outlook.password}'\""
     )

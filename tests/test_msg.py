@@ -16,7 +16,7 @@ from helpers import run, run_json, statuses, write_config
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
 from verifier.model import CONVERTED_HEADER, Trust
-from verifier.scan import classify_raw
+from verifier.recognise.classify import classify_raw
 from verifier.sources.msg import MsgError, msg_to_mail
 
 PUBLIC = Path(__file__).resolve().parent.parent / "fixtures" / "msg" / "simple_test_msg.msg"  # see its README.md

@@ -17,8 +17,9 @@ from verifier.errors import ExitCode, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import record_of, worth_keeping
 from verifier.model import Found
+from verifier.recognise.classify import classify_raw
 from verifier.report import MailboxResult
-from verifier.scan import Outcome, Warn, _mark_present, _not_in, _previous_report, classify_raw, collect
+from verifier.scan import Outcome, Warn, _mark_present, _not_in, _previous_report, collect
 from verifier.sources import Mailbox, MailSource
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from verifier.model import Classification, Kind, Reason, Trust
+from verifier.model import Classification, ClassifiedMail, Reason, carried_over
 
 
 class GroupStatus(StrEnum):
@@ -28,21 +28,13 @@ class AccountRef(BaseModel):
     username: str
 
 
-class Evidence(BaseModel):
-    message_id: str
+class Evidence(ClassifiedMail):
     folder: str
-    sent_at: datetime | None
-    sender: str
-    subject: str
-    kind: Kind
-    trust: Trust
     forwarded: bool = False
     language: str | None = None
-    accounts_named: list[str] = []
-    reasons: list[str] = []  # English, for JSON
-    details: list[Reason] = []  # the same as codes, rendered in the user's language
+    accounts_named: list[str] = Field(default_factory=list)
+    details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
     location: str = ""
-    sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
     mailbox: str = ""  # which of several configured mailboxes it came from
 
@@ -50,24 +42,9 @@ class Evidence(BaseModel):
     def of(
         cls, found: Classification, folder: str, location: str, *, archived: bool = False, mailbox: str = ""
     ) -> Evidence:
-        return cls(
-            message_id=found.message_id,
-            folder=folder,
-            sent_at=found.sent_at,
-            sender=found.sender,
-            subject=found.subject,
-            kind=found.kind,
-            trust=found.trust,
-            forwarded=found.forwarded,
-            language=found.language,
-            accounts_named=found.accounts,
-            reasons=found.reasons,
-            details=found.details,
-            location=location,
-            sha256=found.sha256,
-            archived=archived,
-            mailbox=mailbox,
-        )
+        shared = carried_over(found, cls)
+        where = {"folder": folder, "location": location, "archived": archived, "mailbox": mailbox}
+        return cls(**shared, accounts_named=found.accounts, **where)
 
 
 class DeadlineNote(BaseModel):

@@ -26,7 +26,6 @@ def demo_dir() -> Path:
 class Session:
     settings: Settings
     open_source: Callable[[], MailSource]
-    local_paths: list[str] = field(default_factory=list)  # for watching a local mailbox: the files to look at
     # several [[mailboxes]]: one check reads them all (open_source then refuses: `watch` and `login` need one)
     mailboxes: list[Mailbox] = field(default_factory=list)
     since: date | None = None  # a [[mailboxes]] entry's own `since`; else [imap] since
@@ -35,17 +34,9 @@ class Session:
     def scan_since(self) -> date:
         return self.since or self.settings.imap.since
 
-    @property
-    def is_imap(self) -> bool:
-        return not self.local_paths
 
-    def open_client(self) -> object:
-        """A separate logged-in IMAP client (for `watch`'s IDLE connections)."""
-        source = self.open_source()
-        return source.open_client()  # type: ignore[attr-defined]
-
-
-def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Session:
+def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
+    """``interactive``: a person is at a terminal, so a missing password may be asked for (never under cron)."""
     from verifier.sources.local import open_local
 
     if demo:
@@ -57,41 +48,35 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Se
             source.description = DEMO_DESCRIPTION
             return source
 
-        session = Session(settings, open_demo, [str(demo_dir() / "Maildir")])
+        session = Session(settings, open_demo)
     else:
         settings = load_settings(resolve_config_path(config_path))
         boxes = settings.all_mailboxes()
         chosen = next((box for box in boxes if mailbox and box.label == mailbox), None)
         if chosen is not None:  # `--mailbox NAME` picks one of the configured mailboxes
-            session = _single(settings, chosen)
+            session = _single(settings, chosen, interactive)
         elif mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
-            session = Session(settings, lambda: open_local(mailbox), [_watched_path(mailbox)])
+            session = Session(settings, lambda: open_local(mailbox))
         elif len(boxes) > 1:
-            session = Session(settings, _needs_one(boxes), mailboxes=[_mailbox(box) for box in boxes])
+            session = Session(settings, _needs_one(boxes), [_mailbox(box, interactive) for box in boxes])
         elif boxes and boxes[0].mailbox:
-            session = _single(settings, boxes[0])
+            session = _single(settings, boxes[0], interactive)
         else:
-            session = Session(settings, _imap_opener(settings.imap))
+            session = Session(settings, _imap_opener(settings.imap, interactive))
     if not settings.groups:
         raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
     return session
 
 
-def _watched_path(spec: str) -> str:
-    from verifier.sources.local import watched_path
-
-    return watched_path(spec)
-
-
-def _single(settings: Settings, box: MailboxSettings) -> Session:
+def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Session:
     from verifier.sources.local import open_local
 
     if box.mailbox:
         spec = box.mailbox
         open_local(spec)
-        return Session(settings, lambda: open_local(spec), [_watched_path(spec)], since=box.since)
-    return Session(settings, _imap_opener(box), since=box.since)
+        return Session(settings, lambda: open_local(spec), since=box.since)
+    return Session(settings, _imap_opener(box, interactive), since=box.since)
 
 
 def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
@@ -102,7 +87,7 @@ def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
     return refuse
 
 
-def _mailbox(box: MailboxSettings) -> Mailbox:
+def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
     """Opened lazily: a sign-in that cannot be set up here is this mailbox's error, not the whole check's."""
     from verifier.sources.local import open_local
 
@@ -114,19 +99,18 @@ def _mailbox(box: MailboxSettings) -> Mailbox:
     else:
 
         def open_one() -> MailSource:
-            return _imap_opener(box)()
+            return _imap_opener(box, interactive)()
 
     return Mailbox(box.label, open_one, box.since)
 
 
-def _imap_opener(settings: ImapSettings) -> Callable[[], MailSource]:
-    from verifier.cli.common import at_terminal
+def _imap_opener(settings: ImapSettings, interactive: bool) -> Callable[[], MailSource]:
     from verifier.signin.credentials import PasswordLogin, credentials_for
     from verifier.signin.providers import with_preset
     from verifier.sources.imap import ImapSource
 
     imap = with_preset(settings)
-    credentials = credentials_for(imap, interactive=at_terminal())
+    credentials = credentials_for(imap, interactive=interactive)
     if isinstance(credentials, PasswordLogin):
         # ask (or run password_command) once per run, however often `watch` reconnects; tokens stay fresh per connect
         credentials = PasswordLogin(cache(credentials.password))

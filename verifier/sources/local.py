@@ -3,7 +3,8 @@ or a Thunderbird profile (sources/thunderbird.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
@@ -11,10 +12,11 @@ from pathlib import Path
 
 from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
-from verifier.sources import Criteria, ScanStats
+from verifier.sources import Criteria, ScanStats, Wakeup
 from verifier.sources.mboxread import mbox_messages
 from verifier.sources.msg import MsgError, is_msg, msg_to_mail
 
+LOCAL_POLL_SECONDS = 2.0
 MAIL_SUFFIXES = (".eml", ".msg")  # saved from webmail or a mail program; Outlook for Windows saves .msg
 
 
@@ -44,8 +46,9 @@ def header_filter(raw: bytes, criteria: Criteria) -> bool:
 
 
 class LocalSource:
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, path: Path) -> None:
         self.description = description
+        self.path = path
         self.stats = ScanStats()
 
     def _read(self, path: Path) -> bytes | None:
@@ -76,6 +79,9 @@ class LocalSource:
     def still_present(self, locations: list[str]) -> set[str]:
         return set()
 
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        return [DirectoryWaiter([str(self.path)], wakeup)]
+
     def close(self) -> None:
         pass
 
@@ -84,8 +90,7 @@ class MaildirSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
-        super().__init__(f"maildir:{path}")
-        self.path = path
+        super().__init__(f"maildir:{path}", path)
 
     def _folders(self) -> list[tuple[str, Path]]:
         folders = [("INBOX", self.path)]
@@ -111,8 +116,7 @@ class MaildirSource(LocalSource):
 
 class EmlSource(LocalSource):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"eml:{path}")
-        self.path = path
+        super().__init__(f"eml:{path}", path)
 
     def _files(self) -> list[Path]:
         if self.path.is_file():
@@ -141,8 +145,7 @@ class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise SourceError(f"{path} is not an mbox file.")
-        super().__init__(f"mbox:{path}")
-        self.path = path
+        super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         self.stats.folders.append(self.path.name)
@@ -155,8 +158,36 @@ class MboxSource(LocalSource):
                 yield mail
 
 
+class DirectoryWaiter(threading.Thread):
+    """For local mailboxes: wakes when any file below the folder appears, vanishes or changes."""
+
+    def __init__(self, paths: Iterable[str], signals: Wakeup, poll: float = LOCAL_POLL_SECONDS):
+        super().__init__(name="watch files", daemon=True)
+        self.paths, self.signals, self.poll = list(paths), signals, poll
+
+    def _fingerprint(self) -> frozenset[tuple[str, int, float]]:
+        entries = set()
+        for root in self.paths:
+            for path in Path(root).rglob("*"):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                entries.add((str(path), stat.st_size, stat.st_mtime))
+        return frozenset(entries)
+
+    def run(self) -> None:
+        last = self._fingerprint()
+        while not self.signals.stop.wait(self.poll):
+            now = self._fingerprint()
+            if now != last:
+                last = now
+                self.signals.wake.set()
+
+
 def open_local(spec: str) -> LocalSource:
-    """``maildir:PATH``, ``mbox:PATH``, or a bare PATH (a folder of .eml files, one .eml, or a Maildir)."""
+    """``maildir:PATH``, ``mbox:PATH``, ``thunderbird[:PROFILE]``, or a bare PATH (a folder of .eml/.msg files, one
+    such file, or a Maildir)."""
     kind, _, rest = spec.partition(":")
     if kind == "thunderbird":
         from verifier.sources.thunderbird import open_thunderbird
@@ -176,13 +207,3 @@ def open_local(spec: str) -> LocalSource:
     if kind == "mbox":
         return MboxSource(path)
     return EmlSource(path)
-
-
-def watched_path(spec: str) -> str:
-    """The file or folder `watch` looks at for a local source (a Thunderbird profile's whole folder tree)."""
-    kind, _, rest = spec.partition(":")
-    if kind == "thunderbird":
-        from verifier.sources.thunderbird import default_profile
-
-        return str(Path(rest).expanduser() if rest else default_profile())
-    return rest if kind in ("maildir", "mbox", "eml") and rest else spec

@@ -151,7 +151,7 @@ class ThunderbirdSource(LocalSource):
     def __init__(self, profile: Path) -> None:
         if not profile.is_dir() or not any((profile / top).is_dir() for top in ACCOUNT_DIRS):
             raise SourceError(f"{profile} is not a Thunderbird profile (it has no ImapMail/ or Mail/ folder).")
-        super().__init__(f"thunderbird:{profile}")
+        super().__init__(f"thunderbird:{profile}", profile)  # `watch` looks at the whole profile folder
         self.profile = profile
 
     def folders(self) -> list[TbFolder]:
