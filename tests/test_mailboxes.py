@@ -85,6 +85,8 @@ def test_a_mailbox_that_is_down_is_its_error_and_never_makes_a_group_missing(two
     run("--config", str(config), "--lang", "en", "check", "--report", str(report))
     markdown = report.read_text(encoding="utf-8")
     assert "Mailboxes read" in markdown and "GMX" in markdown and "unknown" in markdown
+    quiet = run("--config", str(config), "--lang", "en", "check", "--quiet")  # cron: the error is never silent
+    assert quiet.exit_code == 4 and "mailbox 'GMX'" in quiet.stderr
     pdf = tmp_path / "proof.pdf"
     assert run("--config", str(config), "check", "--report", str(pdf)).exit_code == 4 and pdf.stat().st_size > 0
 
