@@ -107,7 +107,7 @@ def test_default_profile_is_found_and_every_account_folder_read(home: Path, tmp_
     # the old profile (Default=1 in its [Profile] section) lost to the [Install…] default
     assert all(e["message_id"] != "<old@mail.instagram.com>" for g in document["groups"] for e in g["evidence"])
     # a folder Thunderbird keeps only headers of is said to be unread, not silently taken as empty
-    assert any("Trash" in why and "only the headers" in why for why in document["skipped"])
+    assert document["unread_folders"] == ["Trash (lord.canterville@gmx.de)"] and document["skipped"] == []
     assert _snapshot(root) == before  # read only: not one byte, not one timestamp changed
     assert not (root / "Profiles" / "x7k2q9.default-release" / "ImapMail" / "imap.gmx.net" / "INBOX.lock").exists()
 
@@ -129,11 +129,27 @@ def test_escaped_from_lines_stay_inside_their_mail(tmp_path: Path):
     )
     profile = build_profile(tmp_path / "tb", "p")
     _folder(profile / "ImapMail" / "imap.gmx.net", "INBOX", trap)
+    (profile / "ImapMail" / "imap.gmx.net" / "Trash.msf").unlink()  # every folder readable: a verdict is possible
     code, document = run_json(
         "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
     )
     assert all(e["message_id"] != "<forged@mail.instagram.com>" for g in document["groups"] for e in g["evidence"])
     assert statuses(document)["Bello"] == "missing" and code == 1
+
+
+def test_a_group_only_a_headers_only_folder_could_confirm_is_unknown_not_missing(tmp_path: Path):
+    profile = build_profile(tmp_path / "tb", "p")
+    junk = profile / "ImapMail" / "imap.gmx.net" / "Junk"
+    junk.unlink()  # Thunderbird keeps only the index of Junk: Privat's confirmation may well be in there
+    config = str(write_config(tmp_path, {}))
+    result = run("--config", config, "--lang", "en", "check", "--mailbox", f"thunderbird:{profile}")
+    assert result.exit_code == 4
+    assert "PRIVAT: UNKNOWN" in result.stdout.upper() and "missing" not in result.stdout.lower()
+    assert "only the headers of the folder “Junk (lord.canterville@gmx.de)”" in result.stdout
+    code, document = run_json(
+        "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
+    )
+    assert code == 4 and statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "confirmed"}
 
 
 def test_no_profile_is_one_line_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -93,10 +93,12 @@ def build_report(
     skipped: list[str] | None = None,
     strict: bool = False,
     unread: Iterable[str] = (),
+    unread_folders: Iterable[str] = (),
 ) -> Report:
-    """``unread``: mailboxes that could not be read. A group they might have confirmed is "unknown", never
-    "missing" (nor pending or rejected: the confirmation may be in the mail that could not be read)."""
-    unread = list(unread)
+    """``unread``: mailboxes, ``unread_folders``: folders that could not be read. A group they might have confirmed
+    is "unknown", never "missing" (nor pending or rejected: the confirmation may be in the mail not read)."""
+    unread_folders = list(unread_folders)
+    unread = [*unread, *unread_folders]
     per_group: list[list[Evidence]] = [[] for _ in groups]
     unassigned: list[Evidence] = []
     warnings: list[Evidence] = []
@@ -139,6 +141,7 @@ def build_report(
         unassigned=unassigned,
         warnings=warnings,
         skipped=skipped or [],
+        unread_folders=unread_folders,
         strict=strict,
         exit_code=int(exit_code_for(results, strict)),
     )

@@ -53,6 +53,7 @@ class _Read:
     found: list[Found] = field(default_factory=list)
     key: str = ""
     skipped: list[str] = field(default_factory=list)
+    unread_folders: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -96,7 +97,9 @@ def _read(
             source.close()
     stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
     result = MailboxResult(name=box.name, source=source.description, folders=list(source.stats.folders))
-    return _Read(result, found, key, [f"{box.name}: {why}" for why in source.stats.skipped], stats)
+    skipped = [f"{box.name}: {why}" for why in source.stats.skipped]
+    unread = [f"{box.name}: {folder}" for folder in source.stats.unread_folders]
+    return _Read(result, found, key, skipped=skipped, stats=stats, unread_folders=unread)
 
 
 def check_mailboxes(
@@ -136,6 +139,7 @@ def check_mailboxes(
         skipped=[why for read in reads for why in read.skipped],
         strict=strict,
         unread=[result.name for result in failed],
+        unread_folders=[folder for read in reads for folder in read.unread_folders],
     )
     report.mailboxes = [read.result for read in reads]
     report.stats = {k: sum(read.stats.get(k, 0) for read in reads) for k in ("candidates", "downloaded")}

@@ -85,6 +85,7 @@ class Report(BaseModel):
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
     skipped: list[str] = []  # mails that could not be read, with the reason
+    unread_folders: list[str] = []  # folders whose mail could not be read at all: no group is "missing" then
     stats: dict[str, int] = Field(default_factory=dict)
     mailboxes: list[MailboxResult] = []  # with several configured mailboxes: each one, read or failed
     strict: bool = False

@@ -128,6 +128,7 @@ def check(
         folders=source.stats.folders,
         skipped=source.stats.skipped,
         strict=strict,
+        unread_folders=source.stats.unread_folders,
     )
     report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
     if previous is not None and incremental:

@@ -44,7 +44,7 @@ def group_step(group: GroupResult, t: Texts, unread: str = "") -> str | None:
         "accounts": accounts_text(group),
         "login": f"{first.username} ({first.platform.capitalize()})",
         "reason": why(best, t) if best else "",
-        "mailboxes": unread,
+        "unread": unread,
     }
     return t(f"step.{group.status.value}", **values)
 
@@ -52,7 +52,8 @@ def group_step(group: GroupResult, t: Texts, unread: str = "") -> str | None:
 def next_steps(report: Report, t: Texts) -> list[str]:
     unread = [m for m in report.mailboxes if m.error]
     steps = [t("step.mailbox_unread", name=m.name, error=m.error) for m in unread]
-    names = ", ".join(m.name for m in unread)
+    steps += [t("step.folder_headers_only", folder=folder) for folder in report.unread_folders]
+    names = ", ".join([m.name for m in unread] + report.unread_folders)
     steps += [step for group in report.groups if (step := group_step(group, t, names))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}

@@ -32,6 +32,8 @@ class ScanStats:
     candidates: int = 0  # mails that passed the sender/date filter
     downloaded: int = 0  # mails fetched whole
     skipped: list[str] = field(default_factory=list)  # "where: why" for mails we could not read
+    # whole folders whose mail is not there to read (Thunderbird keeps only their headers): never "nothing found"
+    unread_folders: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

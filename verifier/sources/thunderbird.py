@@ -176,11 +176,8 @@ class ThunderbirdSource(LocalSource):
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         for folder in self.folders():
             if folder.headers_only:
-                # an IMAP folder without a local copy: say so (its mail was not looked at), never guess
-                self.stats.skipped.append(
-                    f"{folder.label}: Thunderbird keeps only the headers of this folder, so its mail was not read; "
-                    "switch on “Keep messages for this account on this computer”, or check the mailbox itself"
-                )
+                # an IMAP folder without a local copy: its mail was not looked at, so nothing may be "missing"
+                self.stats.unread_folders.append(folder.label)
                 continue
             self.stats.folders.append(folder.label)
             if folder.maildir:
