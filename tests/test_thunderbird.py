@@ -96,6 +96,7 @@ def test_default_profile_is_found_and_every_account_folder_read(home: Path, tmp_
         fcntl.flock(held, fcntl.LOCK_EX)
         code, document = run_json("--config", str(write_config(tmp_path, {})), "check", "--mailbox", "thunderbird")
     assert code == 0 and set(statuses(document).values()) == {"confirmed"}
+    assert not any(folder.startswith("Loop/") for folder in document["folders"])  # read once, not once per turn
     by_group = {g["name"]: g["evidence"][0]["folder"] for g in document["groups"]}
     assert by_group == {
         "Privat": "Junk (lord.canterville@gmx.de)",
@@ -150,6 +151,16 @@ def test_a_group_only_a_headers_only_folder_could_confirm_is_unknown_not_missing
         "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
     )
     assert code == 4 and statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "confirmed"}
+
+
+def test_a_folder_link_that_loops_does_not_trap_the_scan(tmp_path: Path):
+    profile = build_profile(tmp_path / "tb", "p")
+    (profile / "ImapMail" / "imap.gmx.net" / "Loop.sbd").symlink_to(profile / "ImapMail" / "imap.gmx.net")
+    code, document = run_json(
+        "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
+    )
+    assert code == 0 and set(statuses(document).values()) == {"confirmed"}
+    assert not any(folder.startswith("Loop/") for folder in document["folders"])  # read once, not once per turn
 
 
 def test_no_profile_is_one_line_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

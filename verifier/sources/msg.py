@@ -24,9 +24,15 @@ class MsgError(ValueError):
     """The file is not a readable Outlook mail (why, in words for the user)."""
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # every Outlook .msg is an OLE compound file
+
+
 def msg_to_mail(data: bytes) -> bytes:
     """The same .msg always gives the same bytes (MIME boundaries derived from its hash), so the evidence archive
-    keeps it once and its SHA-256 means something."""
+    keeps it once and its SHA-256 means something. A ".msg" that is plain RFC 822 text (some programs save mail so)
+    is that mail, unchanged."""
+    if not data.startswith(OLE_MAGIC):
+        return data
     import extract_msg  # heavy import, only when there is a .msg to read
 
     try:

@@ -22,6 +22,7 @@ from verifier.sources.local import LocalSource
 from verifier.sources.mboxread import mbox_messages
 
 ACCOUNT_DIRS = ("ImapMail", "Mail")
+MAX_DEPTH = 64  # folder nesting; deeper is not a mail folder tree
 # Thunderbird's own files beside the folders: never mail
 NOT_MAIL = (".msf", ".dat", ".html", ".json", ".sqlite", ".js", ".txt", ".log", ".bak", ".tmp")
 _PREF = re.compile(
@@ -141,10 +142,9 @@ def _walk(directory: Path, prefix: str, account: str, imap: bool) -> Iterator[Tb
             yield TbFolder(f"{name} ({account})", entry)
         elif entry.is_dir() and (entry / "cur").is_dir():
             yield TbFolder(f"{name} ({account})", entry, maildir=True)
-        if entry.is_dir() and entry.suffix == ".sbd":
+        # subfolders live in NAME.sbd/ (Maildir stores too); a link is not followed, so a loop cannot trap the scan
+        if entry.suffix == ".sbd" and entry.is_dir() and not entry.is_symlink() and prefix.count("/") < MAX_DEPTH:
             yield from _walk(entry, f"{prefix}{entry.stem}/", account, imap)
-        elif entry.is_dir() and (entry / "cur").is_dir():
-            yield from _walk(entry, f"{name}/", account, imap)
 
 
 class ThunderbirdSource(LocalSource):
