@@ -166,6 +166,7 @@ def _records(
         if not worth_keeping(item) or sha in records:
             continue
         stored = archive.get(sha) if archive else None
-        records[sha] = (stored or record_of(item, checked_at, keys.get(item.mailbox) or fallback), item.raw)
+        record = stored or record_of(item, checked_at, keys.get(item.mailbox) or fallback, keep_keys=False)
+        records[sha] = (record, item.raw)
     return records
 
