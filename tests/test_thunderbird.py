@@ -163,6 +163,20 @@ def test_a_folder_link_that_loops_does_not_trap_the_scan(tmp_path: Path):
     assert not any(folder.startswith("Loop/") for folder in document["folders"])  # read once, not once per turn
 
 
+def test_an_account_not_kept_offline_is_unread_whatever_files_it_left(tmp_path: Path):
+    """prefs.js says Thunderbird keeps no mail of this account on disk: what files it left may hold only some mail.
+    A genuine confirmation in them still counts; that nothing is there proves nothing."""
+    profile = build_profile(tmp_path / "tb", "p")
+    prefs = profile / "prefs.js"
+    prefs.write_text(prefs.read_text() + 'user_pref("mail.server.server1.offline_download", false);\n')
+    (profile / "ImapMail" / "imap.gmx.net" / "INBOX.sbd" / "Meta").write_bytes(b"")  # Verein's mail not kept
+    code, document = run_json(
+        "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
+    )
+    assert code == 4 and statuses(document) == {"Privat": "confirmed", "Bello": "confirmed", "Verein": "unknown"}
+    assert "INBOX/Meta (lord.canterville@gmx.de)" in document["unread_folders"]
+
+
 def test_no_profile_is_one_line_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HOME", str(tmp_path / "empty"))
     result = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", "thunderbird")

@@ -121,6 +121,7 @@ class TbFolder:
     path: Path
     maildir: bool = False
     headers_only: bool = False  # an index (.msf) without mail beside it: Thunderbird keeps no copy of this folder
+    partial: bool = False  # of an account Thunderbird does not keep on disk: what is there may be only some of it
 
 
 def _is_mbox(entry: Path) -> bool:
@@ -162,8 +163,8 @@ class ThunderbirdSource(LocalSource):
             for directory in sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []:
                 account = known.get(directory, TbAccount(directory.name))
                 folders = list(_walk(directory, "", account.name, top == "ImapMail"))
-                if top == "ImapMail" and not account.offline:  # whatever lies there is a stale leftover
-                    folders = [TbFolder(f.label, f.path, headers_only=True) for f in folders]
+                if top == "ImapMail" and not account.offline:  # what lies there is a leftover: read it, trust no gap
+                    folders = [TbFolder(f.label, f.path, f.maildir, f.headers_only, partial=True) for f in folders]
                 found += folders
         if found and all(folder.headers_only for folder in found):
             raise SourceError(
@@ -180,6 +181,8 @@ class ThunderbirdSource(LocalSource):
                 self.stats.unread_folders.append(folder.label)
                 continue
             self.stats.folders.append(folder.label)
+            if folder.partial:  # genuine mail may be there and counts, but its absence proves nothing
+                self.stats.unread_folders.append(folder.label)
             if folder.maildir:
                 yield from self._maildir(folder, criteria)
                 continue
