@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from verifier.model import Classification, ClassifiedMail, Reason, carried_over
+from verifier.safetext import Line
 
 
 class GroupStatus(StrEnum):
@@ -29,14 +30,16 @@ class AccountRef(BaseModel):
 
 
 class Evidence(ClassifiedMail):
-    folder: str
+    """One mail as every renderer sees it; its strings (mail or server text: folder names too) are ``Line``s."""
+
+    folder: Line
     forwarded: bool = False
     language: str | None = None
-    accounts_named: list[str] = Field(default_factory=list)
+    accounts_named: list[Line] = Field(default_factory=list)
     details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
-    location: str = ""
+    location: Line = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
-    mailbox: str = ""  # which of several configured mailboxes it came from
+    mailbox: Line = ""  # which of several configured mailboxes it came from
 
     @classmethod
     def of(
@@ -70,22 +73,22 @@ class GroupResult(BaseModel):
 class MailboxResult(BaseModel):
     """One of several configured mailboxes: read whole, or why not (then no group is "missing" because of it)."""
 
-    name: str
-    source: str = ""  # "lord@gmx.de at imap.gmx.net", "thunderbird:/home/…"; empty if it could not even be opened
-    folders: list[str] = []
-    error: str | None = None  # one line: what went wrong and what to do
+    name: Line
+    source: Line = ""  # "lord@gmx.de at imap.gmx.net", "thunderbird:/home/…"; empty if it could not even be opened
+    folders: list[Line] = []  # named by the server
+    error: Line | None = None  # one line: what went wrong and what to do (it may quote the server)
     exit_code: int = 0  # the error's own exit code (3 sign-in, 4 mailbox, 2 configuration)
 
 
 class Report(BaseModel):
     checked_at: datetime
-    source: str
-    folders: list[str] = []
+    source: Line
+    folders: list[Line] = []  # named by the server
     groups: list[GroupResult]
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
-    skipped: list[str] = []  # mails that could not be read, with the reason
-    unread_folders: list[str] = []  # folders whose mail could not be read at all: no group is "missing" then
+    skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
+    unread_folders: list[Line] = []  # folders whose mail could not be read at all: no group is "missing" then
     stats: dict[str, int] = Field(default_factory=dict)
     mailboxes: list[MailboxResult] = []  # with several configured mailboxes: each one, read or failed
     strict: bool = False
