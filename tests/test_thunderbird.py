@@ -177,6 +177,18 @@ def test_an_account_not_kept_offline_is_unread_whatever_files_it_left(tmp_path: 
     assert "INBOX/Meta (lord.canterville@gmx.de)" in document["unread_folders"]
 
 
+def test_folder_and_account_names_from_the_profile_reach_no_terminal_raw(tmp_path: Path):
+    """A folder file (or an account name in prefs.js) carrying escape sequences: shown cleaned, never interpreted."""
+    profile = build_profile(tmp_path / "tb", "p")
+    _folder(profile / "ImapMail" / "imap.gmx.net", "Spam\x1b]0;pwned\x07\x1b[2J", PRIVAT)
+    prefs = profile / "prefs.js"
+    prefs.write_text(prefs.read_text().replace("lord.canterville@gmx.de", "lord\\u001b[31m@gmx.de"))
+    result = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--json")
+    assert "\x1b" not in result.stdout and "\\u001b" not in result.stdout and "\x07" not in result.stdout
+    plain = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}")
+    assert "\x1b" not in plain.stdout and "Spam" in plain.stdout
+
+
 def test_no_profile_is_one_line_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HOME", str(tmp_path / "empty"))
     result = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", "thunderbird")
