@@ -101,6 +101,8 @@ def test_every_mailbox_keeps_its_own_resume_point(two, tmp_path: Path, private_a
     assert len(keys) == 2 and keys[0].startswith("GMX: ") and keys[1].startswith("Outlook: ")
 
     gmx.deliver(VEREIN, "INBOX")  # new mail in one of them; the incremental run must see it
+    quiet = run("--config", str(config), "--lang", "en", "check", "--quiet")  # cron: what is new, and where
+    assert quiet.exit_code == 0 and "“GMX: INBOX”" in quiet.stdout
     code, document = run_json("--config", str(config), "check")
     assert code == 0 and set(statuses(document).values()) == {"confirmed"}
     verein = _by_name(document)["Verein"]["evidence"]
