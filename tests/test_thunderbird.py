@@ -189,6 +189,42 @@ def test_folder_and_account_names_from_the_profile_reach_no_terminal_raw(tmp_pat
     assert "\x1b" not in plain.stdout and "Spam" in plain.stdout
 
 
+def test_a_folder_file_that_cannot_be_opened_leaves_its_groups_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Thunderbird on Windows may hold a folder file locked; as root here nothing is unreadable, so the refusal is
+    the one thing simulated: the folder's mail is then unknown, never absent."""
+    from verifier.sources import thunderbird
+
+    profile = build_profile(tmp_path / "tb", "p")
+    (profile / "ImapMail" / "imap.gmx.net" / "Trash.msf").unlink()
+    real = thunderbird.mbox_messages
+
+    def locked(path: Path, skipped):
+        if path.name == "Junk":
+            raise PermissionError(13, "Permission denied")
+        return real(path, skipped)
+
+    monkeypatch.setattr(thunderbird, "mbox_messages", locked)
+    code, document = run_json(
+        "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
+    )
+    assert code == 4 and statuses(document)["Privat"] == "unknown"
+    assert document["unread_folders"] == ["Junk (lord.canterville@gmx.de)"]
+
+
+def test_an_index_beside_something_that_is_no_folder_file_is_unread(tmp_path: Path):
+    profile = build_profile(tmp_path / "tb", "p")
+    (profile / "ImapMail" / "imap.gmx.net" / "Trash.msf").unlink()
+    junk = profile / "ImapMail" / "imap.gmx.net" / "Junk"
+    junk.unlink()
+    junk.mkdir()  # not a file Thunderbird keeps mail in: its index alone says the folder exists
+    code, document = run_json(
+        "--config", str(write_config(tmp_path, {})), "check", "--mailbox", f"thunderbird:{profile}", "--no-archive"
+    )
+    assert code == 4 and statuses(document)["Privat"] == "unknown"
+
+
 def test_no_profile_is_one_line_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HOME", str(tmp_path / "empty"))
     result = run("--config", str(write_config(tmp_path, {})), "check", "--mailbox", "thunderbird")

@@ -130,6 +130,10 @@ def _is_mbox(entry: Path) -> bool:
     return entry.with_name(entry.name + ".msf").is_file() or "." not in entry.name
 
 
+def _holds_mail(path: Path) -> bool:
+    return _is_mbox(path) or (path.is_dir() and (path / "cur").is_dir())
+
+
 def _walk(directory: Path, prefix: str, account: str, imap: bool) -> Iterator[TbFolder]:
     try:
         entries = sorted(directory.iterdir())
@@ -137,7 +141,7 @@ def _walk(directory: Path, prefix: str, account: str, imap: bool) -> Iterator[Tb
         return
     for entry in entries:
         name = f"{prefix}{entry.name}"
-        if imap and entry.suffix == ".msf" and not entry.with_suffix("").exists():
+        if imap and entry.suffix == ".msf" and not _holds_mail(entry.with_suffix("")):
             yield TbFolder(f"{prefix}{entry.stem} ({account})", entry.with_suffix(""), headers_only=True)
         elif _is_mbox(entry):
             yield TbFolder(f"{name} ({account})", entry)
@@ -194,8 +198,10 @@ class ThunderbirdSource(LocalSource):
                 for number, raw in mbox_messages(folder.path, too_large):
                     if mail := self._offer(raw, folder.label, f"thunderbird:{folder.path}#{number}", criteria):
                         yield mail
-            except OSError as err:
+            except OSError as err:  # e.g. locked by a program on Windows: the folder's mail is unknown, not absent
                 self.stats.skipped.append(f"{folder.path}: cannot read ({err.strerror})")
+                if folder.label not in self.stats.unread_folders:
+                    self.stats.unread_folders.append(folder.label)
 
     def _maildir(self, folder: TbFolder, criteria: Criteria) -> Iterator[RawMail]:
         for sub in ("cur", "new"):
