@@ -253,6 +253,18 @@ def test_profile_locations_per_system(tmp_path: Path):
     assert home / ".var" / "app" / "org.mozilla.Thunderbird" / ".thunderbird" in linux
 
 
+def test_of_two_installations_the_profile_used_last_wins(tmp_path: Path):
+    import os
+
+    roots = [tmp_path / ".thunderbird", tmp_path / "snap" / "thunderbird" / "common" / ".thunderbird"]
+    for age, root in zip((5000, 10), roots, strict=True):
+        profile = build_profile(root, "p.default-release")
+        (root / "profiles.ini").write_text("[Profile0]\nName=p\nIsRelative=1\nPath=Profiles/p.default-release\n")
+        then = (profile / "prefs.js").stat().st_mtime - age
+        os.utime(profile / "prefs.js", (then, then))
+    assert default_profile(roots) == roots[1] / "Profiles" / "p.default-release"
+
+
 def test_absolute_profile_path_and_default_flag(tmp_path: Path):
     root = tmp_path / "Thunderbird"
     root.mkdir()

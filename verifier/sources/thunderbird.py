@@ -70,12 +70,21 @@ def _profiles_in(root: Path) -> list[Path]:
     return chosen
 
 
+def _last_used(profile: Path) -> float:
+    try:
+        return (profile / "prefs.js").stat().st_mtime  # Thunderbird rewrites it on every exit
+    except OSError:
+        return profile.stat().st_mtime
+
+
 def default_profile(roots: list[Path] | None = None) -> Path:
+    """Each installation's default profile; of several (a move from the distribution's package to Snap or Flatpak
+    leaves the old one behind), the one Thunderbird used last."""
     looked = roots if roots is not None else profile_roots()
-    for root in looked:
-        for profile in _profiles_in(root):
-            if profile.is_dir():
-                return profile
+    defaults = [next((p for p in _profiles_in(root) if p.is_dir()), None) for root in looked]
+    found = [profile for profile in defaults if profile is not None]
+    if found:
+        return max(found, key=_last_used)
     where = ", ".join(str(root) for root in looked)
     raise SourceError(
         f"No Thunderbird profile found (looked in {where}). Give --mailbox thunderbird:PATH with the profile folder "
