@@ -62,6 +62,19 @@ def test_one_check_reads_both_and_says_where_each_mail_came_from(two, tmp_path: 
     assert "GMX: Junk" in plain.stdout and "Outlook: INBOX" in plain.stdout
 
 
+def test_both_mailboxes_are_read_only(two, tmp_path: Path, sent):
+    outlook, gmx = two
+    before = (outlook.flags("INBOX"), gmx.flags("Junk"))
+    start = len(sent)  # what the test's own look at the flags sent is not the tool's
+    assert run_json("--config", str(_config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))), "check")[0] == 1
+    lines = b"".join(sent[start:]).split(b"\r\n")
+    words = {line.split()[1].upper() for line in lines if len(line.split()) > 1}
+    words |= {line.split()[2].upper() for line in lines if line.split()[1:2] == [b"UID"]}
+    assert not words & {b"STORE", b"EXPUNGE", b"COPY", b"MOVE", b"APPEND", b"CREATE", b"DELETE", b"RENAME", b"SELECT"}
+    assert sum(line.split()[1:2] == [b"LOGIN"] for line in lines) == 2  # one login per mailbox
+    assert (outlook.flags("INBOX"), gmx.flags("Junk")) == before  # not even \Seen
+
+
 def test_a_mailbox_that_is_down_is_its_error_and_never_makes_a_group_missing(two, tmp_path: Path):
     outlook, gmx = two
     gmx.stop()
