@@ -208,7 +208,26 @@ def test_an_unreadable_local_mailbox_is_that_mailboxs_error(tmp_path: Path):
     assert statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "unknown"}
 
 
-def test_watch_asks_which_of_several(tmp_path: Path):
-    config = _config(tmp_path, '[[mailboxes]]\nmailbox = "/a"\n', '[[mailboxes]]\nmailbox = "/b"\n')
-    result = run("--config", str(config), "watch", "--timeout", "1s")
-    assert result.exit_code == 2 and "--mailbox NAME" in result.stderr and "/a, /b" in result.stderr
+def test_watch_waits_on_every_mailbox(two, tmp_path: Path):
+    from test_watch import finish, start_watch, wait_until_idling
+
+    outlook, gmx = two  # Bello's confirmation is in Outlook, Privat's in GMX's Junk already
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    process = start_watch(config, "--timeout", "60s")
+    wait_until_idling(process, folders=4)  # INBOX and Junk of both
+    gmx.deliver(VEREIN, "INBOX")
+    code, stdout, stderr = finish(process)
+    assert code == 0, stdout + stderr
+    assert "“GMX: INBOX”" in stdout and "Verein: missing → confirmed" in stdout
+
+
+def test_watch_with_a_mailbox_down_ends_with_its_error(two, tmp_path: Path):
+    from test_watch import finish, start_watch
+
+    outlook, gmx = two
+    gmx.stop()
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    process = start_watch(config, "--timeout", "3s")
+    code, stdout, stderr = finish(process)
+    assert code == 4, stdout + stderr
+    assert "mailbox 'GMX'" in stderr and "No confirmation by" not in stdout  # not "nothing came": GMX was down

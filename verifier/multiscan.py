@@ -7,6 +7,7 @@ incremental scan of one never skips mail of another."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from verifier.model import Found
 from verifier.recognise.classify import classify_raw
 from verifier.report import MailboxResult
 from verifier.scan import Outcome, Warn, _mark_present, _not_in, _previous_report, collect
-from verifier.sources import Mailbox, MailSource
+from verifier.sources import Mailbox, MailSource, Wakeup
 
 
 @dataclass
@@ -170,3 +171,34 @@ def _records(
         records[sha] = (record, item.raw)
     return records
 
+
+
+class _Waiting:
+    """The mailboxes `watch` waits on, opened once: every one's waiters together (IDLE per IMAP folder, polling
+    for local ones). One that cannot be opened is left out with a warning; the checks still report it."""
+
+    def __init__(self, sources: list[tuple[str, MailSource]], warn: Warn) -> None:
+        self.sources, self.warn = sources, warn
+
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        threads: list[threading.Thread] = []
+        for name, source in self.sources:
+            try:
+                threads += source.waiters(wakeup)
+            except VerifierError as err:  # down now: the checks keep reporting it, the others are still watched
+                self.warn(f"mailbox {name!r} is not watched: {err}")
+        return threads
+
+    def close(self) -> None:
+        for _name, source in self.sources:
+            source.close()
+
+
+def open_for_waiting(mailboxes: Sequence[Mailbox], warn: Warn) -> _Waiting:
+    sources = []
+    for box in mailboxes:
+        try:
+            sources.append((box.name, box.open()))
+        except VerifierError as err:
+            warn(f"mailbox {box.name!r} is not watched: {err}")
+    return _Waiting(sources, warn)
