@@ -208,6 +208,7 @@ def test_an_unreadable_local_mailbox_is_that_mailboxs_error(tmp_path: Path):
     assert statuses(document) == {"Privat": "unknown", "Bello": "confirmed", "Verein": "unknown"}
 
 
+@pytest.mark.slow  # subprocesses and IDLE, like tests/test_watch.py
 def test_watch_waits_on_every_mailbox(two, tmp_path: Path):
     from test_watch import finish, start_watch, wait_until_idling
 
@@ -221,6 +222,7 @@ def test_watch_waits_on_every_mailbox(two, tmp_path: Path):
     assert "“GMX: INBOX”" in stdout and "Verein: missing → confirmed" in stdout
 
 
+@pytest.mark.slow
 def test_watch_with_a_mailbox_down_ends_with_its_error(two, tmp_path: Path):
     from test_watch import finish, start_watch
 
