@@ -31,6 +31,7 @@ from relay import Relay  # noqa: E402
 
 ORDINARY = mail("Hallo,\n\nbis morgen.", sender="Anna <anna@example.org>", subject="Morgen")
 TOOL_ROOT: str | None = None
+EMPTY_DIR = tempfile.mkdtemp(prefix="bench-cwd")  # nothing in it can shadow a module
 
 GROUPS = """
 [[groups]]
@@ -46,8 +47,8 @@ def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, in
     """Runs argv; returns (seconds, peak RSS in MB of that process alone, stdout, exit code, CPU seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        # not from the checkout: `python -m` puts the working directory first on sys.path, before --tool-root
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=tempfile.gettempdir())
+        # from an empty directory: `python -m` puts the working directory first on sys.path, before --tool-root
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=EMPTY_DIR)
         _, status, rusage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = code = os.waitstatus_to_exitcode(status)
