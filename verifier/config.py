@@ -29,8 +29,12 @@ AuthKind = Literal["password", "oauth2-microsoft", "oauth2-google", "oauth2-comm
 log = logging.getLogger(__name__)
 
 
+# Every string trimmed: `username = "Lord.Canterville@GMail.com "` is what a copy-paste gives, not a different user.
+TRIMMED = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
 class Account(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     platform: Platform
     username: str = Field(min_length=1)
@@ -45,14 +49,14 @@ class Account(BaseModel):
 class Group(BaseModel):
     """One Accounts Center ("Kontenübersicht"): one objection covers every account in it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     name: str = Field(min_length=1)
     accounts: list[Account] = Field(min_length=1)
 
 
 class ImapSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     host: str | None = None
     port: int = Field(993, ge=1, le=65535)
@@ -73,7 +77,7 @@ class ImapSettings(BaseModel):
 
 
 class ArchiveSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     # Where the evidence archive (SQLite) lives; empty = the user data dir (~/.local/share/verify-objection on Linux).
     path: str = ""
@@ -81,7 +85,11 @@ class ArchiveSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+        str_strip_whitespace=True,
     )
 
     imap: ImapSettings = ImapSettings()
@@ -116,21 +124,22 @@ def resolve_config_path(cli_path: str | os.PathLike[str] | None) -> Path:
 
 
 def load_settings(path: Path, *, must_exist: bool = True) -> Settings:
-    """Read and validate ``path``; every problem becomes one ConfigError line naming the key and the file."""
+    """Read and validate ``path``; every problem is named with its key and the file (ConfigProblems)."""
     if not path.is_file():
         if must_exist:
-            raise ConfigError(
-                f"No configuration at {path}. Copy config.example.toml there and fill it in, "
-                "or pass --config PATH (or --mailbox PATH for a local mailbox)."
-            )
+            raise ConfigError(key="no_config", path=path)
         return _settings_from(None)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)  # surface syntax errors with their line before pydantic sees the file
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err}). Fix that line and run again.") from None
+        data = path.read_bytes()
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read the file ({err.strerror}).") from None
+        raise ConfigError(key="config_unreadable", path=path, why=err.strerror) from None
+    try:
+        # a PDF or a UTF-16 file given by mistake is a usage error like any typo, never a crash
+        raw = tomllib.loads(data.decode("utf-8"))  # syntax errors with their line, before pydantic sees the file
+    except UnicodeDecodeError:
+        raise ConfigError(key="config_not_text", path=path) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(key="config_not_toml", path=path, why=str(err)) from None
     imap = raw.get("imap")
     if isinstance(imap, dict) and imap.get("password"):
         _warn_if_readable_by_others(path)
@@ -154,23 +163,118 @@ def _settings_from(path: Path | None) -> Settings:
         model_config = SettingsConfigDict(toml_file=path)
 
     try:
-        return FileSettings()
+        settings = FileSettings()
     except ValidationError as err:
-        raise ConfigError(describe_validation_error(err, path)) from None
+        raise ConfigProblems(str(path) if path else "", validation_problems(err)) from None
+    if problems := group_problems(settings.groups):
+        raise ConfigProblems(str(path) if path else "", problems)
+    return settings
 
 
-def describe_validation_error(err: ValidationError, path: Path | None) -> str:
-    first = err.errors()[0]
-    key = _dotted(first["loc"])
-    where = str(path) if path else "environment"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (a typo? see config.example.toml for the valid keys)"
-    elif "input" in first and not isinstance(first["input"], dict | list) and "password" not in key:
-        message = f"{message} (got {first['input']!r})"
-    more = len(err.errors()) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {key}: {message}{tail}"
+class Problem(BaseModel):
+    """One thing wrong in a config: where (a dotted key), and a catalogue entry ``config_problem.<code>``."""
+
+    key: str
+    code: str
+    params: dict[str, str] = {}
+
+
+class ConfigProblems(ConfigError):
+    """Every problem of one config at once, one line each, so a user fixes them in one go (unknown keys first:
+    a typo like ``acounts`` also makes ``accounts`` "missing", and the typo is the thing to fix)."""
+
+    def __init__(self, where: str, problems: list[Problem]) -> None:
+        self.where, self.problems = where, problems
+        super().__init__(key="config_problems")
+
+    def text(self, lang: str) -> str:
+        from verifier.i18n import Texts
+
+        t = Texts(lang)
+        where = self.where or t("error.environment")
+        lines = [f"{problem.key}: {t('config_problem.' + problem.code, **problem.params)}" for problem in self.problems]
+        if len(lines) == 1:
+            return f"{where}: {lines[0]}"
+        return t("error.config_problems", path=where, count=len(lines)) + "".join(f"\n  - {line}" for line in lines)
+
+
+# pydantic's error types → our catalogue's words (data/ui, [config_problem]); anything else keeps pydantic's text.
+_PYDANTIC_CODES = {
+    "missing": "missing",
+    "extra_forbidden": "unknown_key",
+    "literal_error": "choice",
+    "int_parsing": "integer",
+    "int_type": "integer",
+    "int_from_float": "integer",
+    "float_parsing": "number",
+    "float_type": "number",
+    "bool_parsing": "boolean",
+    "bool_type": "boolean",
+    "date_parsing": "date",
+    "date_from_datetime_parsing": "date",
+    "date_type": "date",
+    "string_type": "text",
+    "list_type": "list",
+    "model_type": "table",
+    "too_short": "empty",
+    "string_too_short": "empty",
+    "greater_than_equal": "at_least",
+    "greater_than": "above",
+    "less_than_equal": "at_most",
+}
+
+
+def validation_problems(err: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in err.errors():
+        key = _dotted(error["loc"])
+        code = _PYDANTIC_CODES.get(error["type"], "invalid")
+        context = error.get("ctx") or {}
+        params = {
+            "detail": error["msg"],
+            **{name: str(context.get(name, "")) for name in ("expected", "ge", "gt", "le")},
+        }
+        params["expected"] = params["expected"].replace(" or ", ", ")  # pydantic's English "a, b or c"
+        value = error.get("input")
+        shown = "password" not in key and "secret" not in key and not isinstance(value, dict | list)
+        params["got"] = f" ({value!r})" if shown and "input" in error and code != "missing" else ""
+        problems.append(Problem(key=key, code=code, params=params))
+    return sorted(problems, key=lambda p: p.code != "unknown_key")  # stable: file order within each kind
+
+
+def group_problems(groups: list[Group]) -> list[Problem]:
+    """Two groups of one name, or one account in two groups: the report could not say which one is covered."""
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
+    accounts: dict[tuple[str, str], int] = {}
+    for index, group in enumerate(groups, start=1):
+        first = names.setdefault(group.name.casefold(), index)
+        if first != index:
+            problems.append(
+                Problem(
+                    key=f"groups[{index}].name",
+                    code="duplicate_group",
+                    params={"name": group.name, "other": f"groups[{first}]"},
+                )
+            )
+        for position, account in enumerate(group.accounts, start=1):
+            # usernames on Instagram and Facebook ignore case; "Lord.Canterville" is "lord.canterville"
+            other = accounts.setdefault((account.platform, account.username.casefold()), index)
+            if other != index:
+                problems.append(
+                    Problem(
+                        key=f"groups[{index}].accounts[{position}]",
+                        code="account_twice",
+                        params={
+                            "account": account.username,
+                            "platform": account.platform,
+                            "group": group.name,
+                            "other": groups[other - 1].name,
+                            "other_key": f"groups[{other}]",
+                        },
+                    )
+                )
+    return problems
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

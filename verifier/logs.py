@@ -17,6 +17,14 @@ class TruncatingFilter(logging.Filter):
         return True
 
 
+class OwnLinesOnly(logging.Filter):
+    """Without --debug only our own lines reach the terminal: dkimpy ("missing public key"), urllib3, msal, imapclient
+    and mail-parser talk about their internals, which our reasons already say in words a user understands."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name == "verifier" or record.name.startswith("verifier.")
+
+
 def setup_logging(verbose: bool, debug: bool) -> None:
     from verifier.signin.secrets import RedactingFilter
 
@@ -30,6 +38,6 @@ def setup_logging(verbose: bool, debug: bool) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())  # first blank secrets, then shorten: a cut must not leave half a secret
     handler.addFilter(TruncatingFilter())
+    if not debug:
+        handler.addFilter(OwnLinesOnly())
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    if not debug:  # mail-parser reports every odd mail at WARNING; our own reasons already say what matters
-        logging.getLogger("mailparser").setLevel(logging.ERROR)

@@ -25,4 +25,4 @@ def read_private(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise ConfigError(f"Cannot read {path} ({err.strerror}).") from None
+        raise ConfigError(key="cannot_read", path=path, why=err.strerror) from None

@@ -161,7 +161,7 @@ def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool =
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
     found = from_archive(archive, archived=False)
-    report = build_report(
-        found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
-    )
+    # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
+    mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
+    report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
     return Outcome(report, _records(found, archive, checked_at, report.source))

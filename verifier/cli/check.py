@@ -95,7 +95,8 @@ def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: obje
     archive_file = str(archive.path) if archive is not None else None  # type: ignore[attr-defined]
     proof = build_proof(outcome.report, outcome.records, archive_file)  # type: ignore[attr-defined]
     digest = write_report(proof, path, fmt, Texts(lang))
-    click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
+    message = Texts(lang)("cli.report_written", path=path, digest=digest, path_name=path.name)
+    click.echo(f"verify-objection: {message}", err=True)
 
 
 @click.command()

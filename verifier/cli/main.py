@@ -11,6 +11,20 @@ from verifier.errors import VerifierError
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of ours, never a verdict
 
 
+def _lang(ctx: click.Context) -> str:
+    """The language chosen so far; the innermost context's, since `check --lang de` sets it there."""
+    from verifier.i18n import default_language
+
+    found = ctx.obj.get("lang") if isinstance(ctx.obj, dict) else None
+    return found or default_language()
+
+
+def _texts(ctx: click.Context):
+    from verifier.i18n import Texts
+
+    return Texts(_lang(ctx))
+
+
 class _Group(click.Group):
     """Turns our errors into one line and an exit code; nothing reaches the user as a traceback."""
 
@@ -20,10 +34,10 @@ class _Group(click.Group):
         except VerifierError as err:
             from verifier.signin.secrets import redact
 
-            click.echo(f"verify-objection: {redact(str(err))}", err=True)
+            click.echo(f"verify-objection: {redact(err.text(_lang(ctx)))}", err=True)
             ctx.exit(int(err.exit_code))
         except KeyboardInterrupt:
-            click.echo("verify-objection: interrupted; nothing was concluded.", err=True)
+            click.echo(f"verify-objection: {_texts(ctx)('error.interrupted')}", err=True)
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -32,21 +46,83 @@ class _Group(click.Group):
                 raise
             from verifier.signin.secrets import redact
 
-            click.echo(
-                f"verify-objection: internal error ({type(err).__name__}: {redact(str(err))[:200]}). "
-                "Nothing was concluded; please report this, with --debug output.",
-                err=True,
-            )
+            what = f"{type(err).__name__}: {redact(str(err))[:200]}"
+            click.echo(f"verify-objection: {_texts(ctx)('error.internal', what=what)}", err=True)
             ctx.exit(INTERNAL_ERROR)
         return None
 
 
+LANG_CHOICE = click.Choice(["de", "en"], case_sensitive=False)  # `--lang DE` is what people type too
+
+
+def _later(name: str):
+    """A global option typed after the subcommand: it overrides the one before it, as people expect."""
+
+    def store(ctx: click.Context, _param: click.Parameter, value: object) -> None:
+        if value is None or value is False or ctx.resilient_parsing:
+            return
+        ctx.ensure_object(dict)[name] = value
+        if name in ("verbose", "debug"):
+            from verifier.logs import setup_logging
+
+            setup_logging(bool(ctx.obj.get("verbose")), bool(ctx.obj.get("debug")))
+
+    return store
+
+
+def _global_options(with_archive: bool) -> list[click.Option]:
+    """The group's options, again for every subcommand (`check --lang de --demo`, `archive list --archive X`)."""
+    options = [
+        click.Option(
+            ["-c", "--config", "config_path"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            callback=_later("config_path"),
+            help="Config file (TOML).",
+        ),
+        click.Option(
+            ["--lang"],
+            type=LANG_CHOICE,
+            expose_value=False,
+            callback=_later("lang"),
+            help="Language of the output: de or en.",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            callback=_later("verbose"),
+            help="Say what is being done.",
+        ),
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            expose_value=False,
+            callback=_later("debug"),
+            help="Show IMAP commands, timings and library log lines (never passwords or mail bodies).",
+        ),
+    ]
+    if with_archive:
+        options.append(
+            click.Option(
+                ["--archive", "archive_path"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                callback=_later("archive_path"),
+                help="Evidence archive file.",
+            )
+        )
+    return options
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="verify-objection")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
-@click.option("--lang", type=click.Choice(["de", "en"]), help="Language of the output (default: from the locale).")
+@click.version_option(__version__, "-V", "--version", prog_name="verify-objection")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
+@click.option("--lang", type=LANG_CHOICE, help="Language of the output (default: LANGUAGE, LC_ALL, LC_MESSAGES, LANG).")
 @click.option("-v", "--verbose", is_flag=True, help="Say what is being done.")
-@click.option("--debug", is_flag=True, help="Show IMAP commands and timings (never passwords or mail bodies).")
+@click.option(
+    "--debug", is_flag=True, help="Show IMAP commands, timings and library log lines (never passwords or mail bodies)."
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, lang: str | None, verbose: bool, debug: bool) -> None:
     """Checks your mailbox for Meta's confirmation of your objection to AI training (GDPR Art. 21),
@@ -59,17 +135,46 @@ def main(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
     from verifier.logs import setup_logging
 
     setup_logging(verbose, debug)
-    ctx.obj = {"config_path": config_path, "lang": lang or default_language(), "debug": debug}
+    ctx.obj = {
+        "config_path": config_path,
+        "lang": (lang or default_language()).lower(),
+        "verbose": verbose,
+        "debug": debug,
+    }
+
+
+@click.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show the help of the program or of one command (`help check`, `help archive list`)."""
+    target: click.Command = main
+    parent = ctx.parent or ctx
+    names = ["verify-objection"]
+    for name in command:
+        sub = target.get_command(parent, name) if isinstance(target, click.Group) else None
+        if sub is None:
+            raise click.UsageError(f"No such command: {' '.join(command)}.", ctx)
+        target, names = sub, [*names, name]
+        parent = click.Context(target, info_name=name, parent=parent)
+    info = click.Context(target, info_name=" ".join(names), parent=None)
+    click.echo(target.get_help(info))
 
 
 def _register() -> None:
     from verifier.cli.account import init, login
     from verifier.cli.archive import archive
     from verifier.cli.check import check, inspect, report
+    from verifier.cli.configcmd import config
     from verifier.cli.watch import schedule, watch
 
-    for command in (check, report, inspect, watch, schedule, archive, login, init):
+    for command in (check, report, inspect, watch, schedule, archive, config, login, init, help_):
+        command.params.extend(_global_options(with_archive=False))
         main.add_command(command)
+    for sub in archive.commands.values():  # `archive list --archive X`, `archive show 3 --lang de`
+        sub.params.extend(_global_options(with_archive=True))
+    for sub in config.commands.values():
+        sub.params.extend(_global_options(with_archive=False))
 
 
 _register()

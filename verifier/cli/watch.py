@@ -23,6 +23,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
     from verifier.errors import ConfigError
     from verifier.i18n import Texts
     from verifier.render.changes import changes
+    from verifier.report import GroupStatus
     from verifier.scan import collect
     from verifier.session import open_session
     from verifier.watch import DirectoryWaiter, FolderWaiter, parse_duration
@@ -30,12 +31,12 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
 
     try:
         timeout = parse_duration(timeout_text)
-    except ValueError as err:
-        raise ConfigError(f"--timeout: {err}") from None
+    except ValueError:
+        raise ConfigError(key="bad_timeout", value=timeout_text) from None
     session = open_session(obj["config_path"], mailbox, demo)
     known = {g.name for g in session.settings.groups}
     if unknown := [g for g in groups if g not in known]:
-        raise ConfigError(f"--group: {', '.join(unknown)} is not a group in the config (it has: {', '.join(known)}).")
+        raise ConfigError(key="unknown_group", names=", ".join(unknown), known=", ".join(sorted(known)))
     t = Texts(obj["lang"])
     source = session.open_source()
     found: dict[str, object] = {}
@@ -63,12 +64,15 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
         return [FolderWaiter(session.open_client, folder, signals) for folder in folders]
 
     wanted = set(groups) or None
-    names = ", ".join(sorted(wanted or known))
+    waiting_for = sorted(wanted or known)
     until = (datetime.now() + timedelta(seconds=timeout)).strftime("%H:%M")
 
     def on_change(previous, report):
-        if previous is None:
-            click.echo(t("watch.waiting", groups=names, until=until))
+        if previous is None:  # name only the groups still waited for, not the ones already confirmed
+            waiting_for[:] = [
+                g.name for g in report.groups if g.name in (wanted or known) and g.status is not GroupStatus.CONFIRMED
+            ] or waiting_for
+            click.echo(t("watch.waiting", groups=", ".join(waiting_for), until=until))
         for line in changes(previous, report, t):
             click.echo(line)
 
@@ -76,7 +80,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
         code = run_watch(check_once, waiters, timeout=timeout, wanted=wanted, on_change=on_change)
     finally:
         source.close()
-    click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=names, until=until))
+    click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=", ".join(waiting_for), until=until))
     sys.exit(int(code))
 
 
@@ -92,7 +96,7 @@ def schedule(obj: dict) -> None:
     load_settings(config)  # a schedule for a config that does not load would fail every day, silently
     t = Texts(obj["lang"])
     command = command_line(config, obj["lang"])
-    units = systemd_units(command)
+    units = systemd_units(command, t("schedule.service_description"), t("schedule.timer_description"))
     click.echo(t("schedule.cron_intro"))
     click.echo(f"    {crontab_line(command)}\n")
     click.echo(t("schedule.systemd_intro"))

@@ -81,7 +81,7 @@ class Archive:
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Archive:
         if not create and not path.is_file():
-            raise ArchiveError(f"No evidence archive at {path} yet: run `verify-objection check` first.")
+            raise ArchiveError(key="no_archive", path=path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, isolation_level=None, timeout=10)
@@ -90,7 +90,7 @@ class Archive:
             archive = cls(db, path)
             archive._migrate()
         except (OSError, sqlite3.Error) as err:
-            raise ArchiveError(f"evidence archive {path}: {err}") from None
+            raise ArchiveError(key="archive_unusable", path=path, why=str(err)) from None
         return archive
 
     def _migrate(self) -> None:
@@ -101,7 +101,7 @@ class Archive:
                 self._db.execute("INSERT INTO schema_version VALUES (0)")
             current = row[0] if row else 0
             if current > len(MIGRATIONS):
-                raise ArchiveError(f"evidence archive {self.path} was written by a newer version of this tool.")
+                raise ArchiveError(key="archive_newer", path=self.path)
             for version in range(current, len(MIGRATIONS)):
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():

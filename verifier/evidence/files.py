@@ -18,33 +18,32 @@ def report_format(path: Path, explicit: str | None) -> str:
         return explicit
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ConfigError(
-            f"{path}: cannot tell the report format from the name; end it in .pdf, .md or .json, or pass --format."
-        )
+        raise ConfigError(key="report_format", path=path)
     return fmt
 
 
-def render(proof: Proof, fmt: str, t: Texts) -> bytes:
+def render(proof: Proof, fmt: str, t: Texts, file_name: str | None = None) -> bytes:
+    """``file_name``: the report's own name, so that "how to check this file" names the file the reader holds."""
     if fmt == "pdf":
         from verifier.render.pdf import render_pdf  # fpdf2 is heavy: only when a PDF is wanted
 
-        return render_pdf(proof, t)
+        return render_pdf(proof, t, file_name)
     if fmt == "md":
         from verifier.render.markdown import render_markdown
 
-        return render_markdown(proof, t).encode()
+        return render_markdown(proof, t, file_name).encode()
     return render_proof_json(proof).encode()
 
 
 def write_report(proof: Proof, path: Path, fmt: str, t: Texts) -> str:
     """Write the report and ``PATH.sha256`` (sha256sum format); returns the report's SHA-256."""
-    data = render(proof, fmt, t)
+    data = render(proof, fmt, t, path.name)
     digest = hashlib.sha256(data).hexdigest()
     try:
         _write_atomically(path, data)
         _write_atomically(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode())
     except OSError as err:
-        raise ConfigError(f"{path}: cannot write the report ({err.strerror}).") from None
+        raise ConfigError(key="cannot_write", path=path, why=err.strerror) from None
     return digest
 
 

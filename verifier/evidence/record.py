@@ -10,7 +10,7 @@ from email.policy import compat32
 from pydantic import BaseModel
 
 from verifier import __version__
-from verifier.model import Found, Kind, Trust
+from verifier.model import Found, Kind, Reason, Trust
 
 _SPACE = re.compile(r"\s+")
 
@@ -47,6 +47,7 @@ class EvidenceRecord(BaseModel):
     kind: Kind
     trust: Trust
     reasons: list[str] = []
+    details: list[Reason] = []  # the reasons as codes, shown in the reader's language (older records: none)
     accounts_named: list[str] = []
     source: str  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
     folder: str
@@ -105,6 +106,7 @@ def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord
         kind=c.kind,
         trust=c.trust,
         reasons=c.reasons,
+        details=c.details,
         accounts_named=c.accounts,
         source=source,
         folder=found.folder,

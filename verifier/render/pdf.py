@@ -7,7 +7,7 @@ from importlib.resources import as_file, files
 
 from verifier.evidence.proof import Proof, verification_record
 from verifier.i18n import Texts
-from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks, utc
+from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks
 from verifier.report import GroupStatus
 
 SANS, MONO = "DejaVu", "DejaVuMono"
@@ -66,7 +66,7 @@ def _new_pdf(proof: Proof, t: Texts):
     pdf.set_creator(f"verify-objection {proof.tool_version}")
     pdf.set_creation_date(proof.report.checked_at)
     pdf.running_title = t("proof.title")
-    pdf.footer_text = t("proof.footer", version=proof.tool_version, when=utc(proof.report.checked_at))
+    pdf.footer_text = t("proof.footer", version=proof.tool_version, when=t.when(proof.report.checked_at))
     pdf.page_text = t("proof.page", page="{page}", pages="{pages}")
     return pdf
 
@@ -157,6 +157,8 @@ def _height_estimate(block: Block | None) -> float:
         return 8 + 6 * len(block.rows)
     if isinstance(block, Heading):  # a section heading right above an evidence heading: keep both with the fields
         return 50
+    if isinstance(block, Para):  # a section's introduction: not alone at the foot of a page
+        return 40
     return 0
 
 
@@ -182,10 +184,10 @@ def _draw(pdf, block: Block, following: Block | None) -> None:
             _quote(pdf, text)
 
 
-def render_pdf(proof: Proof, t: Texts) -> bytes:
+def render_pdf(proof: Proof, t: Texts, file_name: str | None = None) -> bytes:
     pdf = _new_pdf(proof, t)
     pdf.add_page()
-    blocks = proof_blocks(proof, t)
+    blocks = proof_blocks(proof, t, embedded=True, file_name=file_name)
     for block, following in zip(blocks, [*blocks[1:], None], strict=True):
         _draw(pdf, block, following)
     for mail in proof.mails:

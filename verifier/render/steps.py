@@ -10,8 +10,9 @@ from verifier.report import Evidence, GroupResult, GroupStatus, Report
 JUNK_HINTS = ("junk", "spam", "bulk", "unerwünscht")
 
 
-def accounts_text(group: GroupResult) -> str:
-    return ", ".join(f"{a.username} ({a.platform.capitalize()})" for a in group.accounts)
+def accounts_text(group: GroupResult, t: Texts | None = None) -> str:
+    name = t.platform if t is not None else str.capitalize
+    return ", ".join(f"{a.username} ({name(a.platform)})" for a in group.accounts)
 
 
 def _best(group: GroupResult) -> Evidence | None:
@@ -28,30 +29,32 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def group_step(group: GroupResult, t: Texts) -> str | None:
+def group_step(group: GroupResult, t: Texts, *, in_proof: bool = False) -> str | None:
+    """``in_proof``: the step is read in a proof report, where a command-line hint has no place."""
     best = _best(group)
+    keep = t("proof2.keep_it") if in_proof else t("cli.keep")
     if group.status is GroupStatus.CONFIRMED:
         confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
         in_mailbox = [e for e in confirmations if not e.archived]
         if confirmations and not in_mailbox:
-            return t("step.confirmed_archived", group=group.name)
+            return t("step.confirmed_archived", group=group.name, keep=keep)
         kept_elsewhere = any(not any(h in e.folder.casefold() for h in JUNK_HINTS) for e in in_mailbox)
         if in_mailbox and not kept_elsewhere:
-            return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder)
+            return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder, keep=keep)
         return None
     first = group.accounts[0]
     values = {
         "group": group.name,
         "url": group.form_url,
-        "accounts": accounts_text(group),
-        "login": f"{first.username} ({first.platform.capitalize()})",
+        "accounts": accounts_text(group, t),
+        "login": f"{first.username} ({t.platform(first.platform)})",
         "reason": why(best, t) if best else "",
     }
     return t(f"step.{group.status.value}", **values)
 
 
-def next_steps(report: Report, t: Texts) -> list[str]:
-    steps = [step for group in report.groups if (step := group_step(group, t))]
+def next_steps(report: Report, t: Texts, *, in_proof: bool = False) -> list[str]:
+    steps = [step for group in report.groups if (step := group_step(group, t, in_proof=in_proof))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:

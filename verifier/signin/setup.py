@@ -110,7 +110,8 @@ def render_config(imap: ImapSettings, groups: list[Group]) -> str:
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
     lines = [
-        "# verify-objection configuration, written by `verify-objection init`. Every key: config.example.toml.",
+        "# verify-objection configuration, written by `verify-objection init`.",
+        "# Every key, explained: `verify-objection config example`.",
         "# Keep this file private (mode 0600); it holds no password unless you add one.",
         "",
         "[imap]",
