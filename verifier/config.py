@@ -149,13 +149,9 @@ def load_settings(path: Path, *, must_exist: bool = True) -> Settings:
 def _warn_if_readable_by_others(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "%s holds imap.password and other users may read it (mode %03o): run `chmod 600 %s`, or better use "
-            "`verify-objection login` (system keyring) or imap.password_command.",
-            path,
-            stat.S_IMODE(mode),
-            path,
-        )
+        from verifier.i18n import active
+
+        log.warning("%s", active()("cli.readable_password", path=path, mode=f"{stat.S_IMODE(mode):03o}"))
 
 
 def _settings_from(path: Path | None) -> Settings:

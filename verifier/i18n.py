@@ -56,6 +56,20 @@ def quoted_as_in(phrase: str, text: str, t: Texts) -> str:
     return t("words.paraphrase", text=phrase)
 
 
+_active: list[str] = []  # the language the command line chose, for the few texts deep below it (prompts, warnings)
+
+
+def use(lang: str) -> None:
+    """Called by the command line once it knows the language (and again for `check --lang de`)."""
+    _active[:] = [lang]
+
+
+def active() -> Texts:
+    """The texts in the language of this run: for a password prompt or a warning deep in the scan, where passing the
+    language down every call would thread it through layers that otherwise never speak to the user."""
+    return Texts(_active[0] if _active else default_language())
+
+
 class Texts:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else "en"

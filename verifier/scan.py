@@ -11,6 +11,7 @@ from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.i18n import active
 from verifier.model import Classification, Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify
@@ -114,7 +115,7 @@ def check(
             if incremental:
                 source.resume(state)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
-            warn(f"{err}; the check went on without it.")
+            warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since)
     if archive is not None:
@@ -123,7 +124,7 @@ def check(
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
-            warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
+            warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
     found += _mark_present(source, _not_in(known, found))
     report = build_report(
         found,
@@ -143,7 +144,7 @@ def check(
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())
         except ArchiveError as err:
-            warn(str(err))
+            warn(err.text(active().lang))
     return Outcome(report, _records(found, archive, checked_at, source.description), previous)
 
 

@@ -62,6 +62,10 @@ def _later(name: str):
         if value is None or value is False or ctx.resilient_parsing:
             return
         ctx.ensure_object(dict)[name] = value
+        if name == "lang":
+            from verifier.i18n import use
+
+            use(str(value).lower())
         if name in ("verbose", "debug"):
             from verifier.logs import setup_logging
 
@@ -131,10 +135,11 @@ def main(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
     Exit codes: 0 all covered, 1 action needed, 2 usage/config error, 3 login refused, 4 mailbox unreachable,
     5 another run is still going.
     """
-    from verifier.i18n import default_language
+    from verifier.i18n import default_language, use
     from verifier.logs import setup_logging
 
     setup_logging(verbose, debug)
+    use((lang or default_language()).lower())
     ctx.obj = {
         "config_path": config_path,
         "lang": (lang or default_language()).lower(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust
 from verifier.recognise.reasons import read_reason
@@ -28,6 +28,7 @@ class Inspection(BaseModel):
     sha256: str | None = None
     error: str | None = None
     details: list[Reason] = []  # not in JSON: the reasons as codes, for the user's language
+    text: str = Field("", exclude=True, repr=False)  # the mail's text, to quote a phrase as the mail writes it
 
     @classmethod
     def of(cls, file: str, found: Classification) -> Inspection:
@@ -68,7 +69,11 @@ def inspect_file(path: Path) -> Inspection:
         return _unreadable(file, "a directory, not a mail file")
     except OSError as err:
         return _unreadable(file, err.strerror or type(err).__name__)
-    return Inspection.of(file, classify_raw(raw))
+    from verifier.recognise.mailtext import parse_mail
+
+    inspection = Inspection.of(file, classify_raw(raw))
+    inspection.text = parse_mail(raw).text
+    return inspection
 
 
 def inspect_files(paths: list[Path]) -> list[Inspection]:
@@ -97,11 +102,13 @@ def as_text(results: list[Inspection], lang: str) -> str:
                 file=result.file,
                 kind=t(f"kind.{result.kind.value if result.kind else 'unrelated'}"),
                 trust=t(f"trust.{result.trust.value if result.trust else 'unverified'}"),
-                platform=(result.platform or "-").capitalize(),
-                language=result.language or "?",
+                platform=t.platform(result.platform),
+                language=t(f"language.{result.language}")
+                if result.language in ("de", "en")
+                else result.language or "?",
                 accounts=", ".join(result.accounts) or "-",
                 date=t.date(result.sent_at),
             )
         )
-        lines.extend(f"    - {t.reason(reason)}" for reason in result.details)
+        lines.extend(f"    - {t.reason(reason, text=result.text)}" for reason in result.details)
     return "\n".join(lines) + "\n"

@@ -36,7 +36,10 @@ def sign_in(imap: ImapSettings, *, at_terminal: bool) -> str:
             return f"Logged in: {where} (password from imap.password_command; nothing stored)."
         if not at_terminal:
             raise ConfigError("`verify-objection login` asks for the password: run it in a terminal.")
-        password = remember_secret(getpass.getpass(f"Password for {where}: "))
+        from verifier.i18n import active
+
+        prompt = active()("prompt.password_at", user=imap.username, host=imap.host)
+        password = remember_secret(getpass.getpass(prompt + " "))
         try_login(imap, PasswordLogin(lambda: password))
         store_in_keyring(imap.username, password)
         return f"Logged in: {where}. The password is in the system keyring; later runs take it from there."

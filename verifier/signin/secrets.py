@@ -106,7 +106,9 @@ def imap_password(settings: ImapSettings) -> str:
     if settings.password is not None:
         return remember_secret(settings.password.get_secret_value())
     if sys.stdin is not None and sys.stdin.isatty():
-        return remember_secret(getpass.getpass(f"IMAP password for {settings.username}: "))
+        from verifier.i18n import active
+
+        return remember_secret(getpass.getpass(active()("prompt.password", user=settings.username) + " "))
     raise ConfigError(
         "No IMAP password: run `verify-objection login` once (stores it in the system keyring), or set "
         "imap.password_command (or VERIFY_OBJECTION_IMAP__PASSWORD); a run without a terminal cannot ask for it."
