@@ -188,3 +188,18 @@ def test_init_in_a_terminal_speaks_one_language(tmp_path: Path, lang: str):
     ), text  # every prompt got its answer: the run really went through the questions
     typed = "\n".join(answers)
     assert not language_leaks(text, lang, ALLOWED + typed), text
+
+
+def test_german_speaks_in_one_voice_du():
+    """Meta's own German mails say *du*; so does every German text here. A capitalised "Sie"/"Ihre" may be the
+    formal voice even at a sentence's start ("Ihre Konten, z. B. …" was), so third person is written without it."""
+    import re
+
+    from language_check import _strings
+
+    from verifier.i18n import catalogue
+
+    formal = re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b")
+    assert not [text for text in _strings(catalogue("de")) if formal.search(text)]
+    du = re.compile(r"\b(du|dein\w*|dich|dir)\b", flags=re.IGNORECASE)
+    assert du.search(catalogue("de")["title"]) and du.search(catalogue("de")["step"]["missing"])
