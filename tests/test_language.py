@@ -83,6 +83,7 @@ def _outputs(tmp_path: Path, lang: str) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow  # every command, twice over, and a pty
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_every_command_and_report_speaks_one_language(tmp_path: Path, lang: str):
     leaks = {
@@ -91,6 +92,7 @@ def test_every_command_and_report_speaks_one_language(tmp_path: Path, lang: str)
     assert not leaks, leaks
 
 
+@pytest.mark.slow  # every command, twice over, and a pty
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_no_library_log_line_in_any_output(tmp_path: Path, lang: str):
     for name, text in _outputs(tmp_path, lang).items():
@@ -126,6 +128,7 @@ def test_library_logging_reaches_the_terminal_only_with_debug(monkeypatch):
     setup_logging(verbose=False, debug=False)
 
 
+@pytest.mark.slow  # a subprocess
 def test_inspect_with_an_unreachable_dkim_key_prints_no_library_line(tmp_path: Path):
     """A saved mail without the provider's verdict: our own DKIM check cannot fetch the key here (no network), and
     dkimpy's complaint about it stays out of the output; the reason says it in words."""
@@ -175,6 +178,7 @@ def _pty_run(args: list[str], answers: list[str], env: dict[str, str]) -> str:
     return output.decode("utf-8", "replace")
 
 
+@pytest.mark.slow  # every command, twice over, and a pty
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_init_in_a_terminal_speaks_one_language(tmp_path: Path, lang: str):
     config = tmp_path / "config.toml"

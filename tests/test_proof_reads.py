@@ -150,7 +150,7 @@ def _rich_output(lang: str, width: int) -> str:
     from verifier.scan import check
     from verifier.session import open_session
 
-    session = open_session(None, None, True)
+    session = open_session(None, None, True, interactive=False)
     outcome = check(session.open_source(), session.settings.groups, session.settings.imap.since)
     buffer = io.StringIO()
     render_rich(outcome.report, Texts(lang), Console(file=buffer, width=width, color_system=None))
