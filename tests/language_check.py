@@ -21,6 +21,9 @@ _DOTTED = re.compile(r"\w\.\w")  # imap.since, groups[1].name, mail.instagram.co
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{4,}")
 # Names and technical terms both languages use, written the same; not words of either language.
 SHARED = {"meta", "instagram", "facebook", "dkim", "dmarc", "json", "imap", "inbox", "junk", "archive", "spam"}
+# The commands' names are what the user types, in every language (`verify-objection report`).
+SHARED |= {"check", "report", "inspect", "watch", "schedule", "list", "show", "export", "verify", "config", "example"}
+SHARED |= {"login", "init", "help"}
 
 
 def _strings(node: object) -> list[str]:
@@ -74,7 +77,10 @@ def _words(text: str) -> list[tuple[str, str]]:
 
 def denied_words(lang: str) -> set[str]:
     other = "en" if lang == "de" else "de"
-    own = {w.lower() for s in _strings(catalogue(lang)) for _, w in _words(_PLACEHOLDER.sub(" ", s))}
+    own_texts = _strings(catalogue(lang))
+    if lang == "en":  # English words that live in code, not in en.toml: click's own texts and the commands' help
+        own_texts += list(catalogue("de").get("click", {})) + english_help()
+    own = {w.lower() for s in own_texts for _, w in _words(_PLACEHOLDER.sub(" ", s))}
     theirs = {w.lower() for s in _strings(catalogue(other)) for _, w in _words(_PLACEHOLDER.sub(" ", s))}
     return theirs - own - SHARED
 
@@ -93,3 +99,23 @@ def corpus_of(paths: list[Path]) -> str:
         headers = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]  # the technical appendix shows header values
         parts += [parsed.subject, parsed.from_name, parsed.from_addr, parsed.text, headers.decode("latin-1")]
     return "\n".join(parts)
+
+
+def english_help() -> list[str]:
+    """The help the commands were written with (cli/clicktext.py keeps it while another language is shown)."""
+    import click
+
+    from verifier.cli.main import main
+
+    texts: list[str] = []
+
+    def walk(command: click.Command) -> None:
+        english = command.__dict__.get("_english_help", {})
+        texts.append(english.get("", command.help) or "")
+        for param in command.params:
+            texts.append(english.get(param.name, getattr(param, "help", None)) or "")
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(main)
+    return texts

@@ -78,6 +78,23 @@ def _outputs(tmp_path: Path, lang: str) -> dict[str, str]:
         encoding="utf-8",
     )
     texts["config problems"] = run("config", "check", str(broken), "--lang", lang).stderr
+    texts["usage error"] = run("check", "--demoo", "--lang", lang).stderr
+    for command in (
+        [],
+        ["check"],
+        ["report"],
+        ["inspect"],
+        ["watch"],
+        ["schedule"],
+        ["archive"],
+        ["archive", "show"],
+        ["config"],
+        ["config", "check"],
+        ["login"],
+        ["init"],
+        ["help"],
+    ):
+        texts[f"help {' '.join(command)}"] = run("--lang", lang, *command, "--help").stdout
     texts["pdf"], texts["pdf from archive"] = _pdf_text(pdf), _pdf_text(from_archive_pdf)
     texts["md"], texts["md from archive"] = md.read_text("utf-8"), from_archive_md.read_text("utf-8")
     return texts

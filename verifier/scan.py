@@ -66,7 +66,7 @@ def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | No
     try:
         return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
-        raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
+        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:

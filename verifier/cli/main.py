@@ -28,6 +28,18 @@ def _texts(ctx: click.Context):
 class _Group(click.Group):
     """Turns our errors into one line and an exit code; nothing reaches the user as a traceback."""
 
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        # before any parsing: a usage error in `check --demoo` is worded in the language of the environment already
+        from verifier.cli.clicktext import install
+        from verifier.i18n import default_language
+
+        lang = next((a.split("=", 1)[-1] for a in args if a.lower().startswith("--lang=")), None)
+        if lang is None and "--lang" in args and args.index("--lang") + 1 < len(args):
+            lang = args[args.index("--lang") + 1]
+        lang = (lang or "").lower()
+        install(lang if lang in ("de", "en") else default_language(), root=self)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -63,9 +75,11 @@ def _later(name: str):
             return
         ctx.ensure_object(dict)[name] = value
         if name == "lang":
+            from verifier.cli.clicktext import install
             from verifier.i18n import use
 
             use(str(value).lower())
+            install(str(value).lower(), root=ctx.find_root().command)
         if name in ("verbose", "debug"):
             from verifier.logs import setup_logging
 
