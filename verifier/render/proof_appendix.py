@@ -48,6 +48,8 @@ def mail_blocks(mail: ProofMail, proof: Proof, t: Texts, *, embedded: bool) -> l
 
 
 def technical_blocks(proof: Proof, t: Texts) -> list[Block]:
+    from verifier.render.proof_stamps import key_rows, stamp_rows
+
     blocks: list[Block] = [Heading(t("proof2.technical")), Para(t("proof2.technical_intro"), small=True)]
     for mail in proof.mails:
         r, auth = mail.record, mail.record.authenticity
@@ -67,7 +69,8 @@ def technical_blocks(proof: Proof, t: Texts) -> list[Block]:
         if auth.arc_authentication_results:
             rows.append(Row(t("proof.arc"), auth.arc_authentication_results, mono=True))
         key = auth.dkim_key_record
-        rows.append(Row(t("proof2.key_record"), key or t("proof2.key_not_fetched"), mono=bool(key)))
+        rows += key_rows(mail, t) or [Row(t("proof2.key_record"), key or t("proof2.key_not_fetched"), mono=bool(key))]
+        rows += stamp_rows(mail, t)
         title = t("proof2.technical_title", number=mail.number, subject=r.subject or "–")
         blocks += [Heading(title, level=3), Fields(rows)]
     return blocks

@@ -166,6 +166,7 @@ def proof_blocks(proof: Proof, t: Texts, *, embedded: bool = True, file_name: st
     """``embedded``: the originals are attached (PDF); a Markdown file holds text only and must not say otherwise.
     ``file_name``: the report's own name, for the "how to check this file" appendix."""
     from verifier.render.proof_appendix import checking_blocks, mail_blocks, technical_blocks
+    from verifier.render.proof_stamps import stamp_blocks  # it builds on this module's blocks
 
     report = proof.report
     suffix = "pdf" if embedded else "md"
@@ -207,5 +208,6 @@ def proof_blocks(proof: Proof, t: Texts, *, embedded: bool = True, file_name: st
         for mail in proof.mails:
             blocks += mail_blocks(mail, proof, t, embedded=embedded)
         blocks += technical_blocks(proof, t)
+    blocks += stamp_blocks(proof, t)
     blocks += checking_blocks(t, embedded=embedded, file_name=file_name)
     return blocks
