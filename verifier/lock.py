@@ -36,10 +36,7 @@ def run_lock(path: Path | None) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockedError(
-                f"Another verify-objection run is still working on this archive (lock {path}); this one stops. "
-                "Try again when it has finished."
-            ) from None
+            raise LockedError(key="locked", path=path) from None
         yield
     finally:
         os.close(handle)

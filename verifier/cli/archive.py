@@ -106,7 +106,7 @@ def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
     from verifier.i18n import Texts
 
     if not target and not bundle:
-        raise click.UsageError("Say where to: --eml FILE or --bundle DIR.")
+        raise click.UsageError(Texts(obj["lang"])("cli.export_where"))
     with _open(obj, obj["archive_path"]) as store:
         record = _record(store, key)
         raw = store.raw(record.id or 0)
@@ -116,8 +116,8 @@ def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
             try:
                 names = write_bundle(store, record, Path(bundle))
             except OSError as err:
-                raise ConfigError(f"{bundle}: cannot write the bundle ({err.strerror}).") from None
-            click.echo(f"{bundle}: {', '.join(names)} (see README.txt there)")
+                raise ConfigError(key="cannot_write", path=bundle, why=err.strerror) from None
+            click.echo(Texts(obj["lang"])("cli.bundle_written", path=bundle, names=", ".join(names)))
             if not target:
                 return
     try:

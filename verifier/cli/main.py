@@ -173,7 +173,7 @@ def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
     for name in command:
         sub = target.get_command(parent, name) if isinstance(target, click.Group) else None
         if sub is None:
-            raise click.UsageError(f"No such command: {' '.join(command)}.", ctx)
+            raise click.UsageError(_texts(ctx)("cli.no_such_command", name=" ".join(command)), ctx)
         target, names = sub, [*names, name]
         parent = click.Context(target, info_name=name, parent=parent)
     info = click.Context(target, info_name=" ".join(names), parent=None)
