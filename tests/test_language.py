@@ -65,6 +65,8 @@ def _outputs(tmp_path: Path, lang: str) -> dict[str, str]:
         "bad timeout": ["watch", "--lang", lang, "--demo", "--timeout", "soon"],
         "unknown group": ["watch", "--lang", lang, "--demo", "--group", "Nope"],
         "no such mail": ["archive", "show", "99", "--lang", lang, "--archive", archive],
+        "inspect unreadable": ["inspect", "--lang", lang, str(tmp_path / "none.eml"), str(tmp_path)],
+        "export nowhere": ["archive", "export", "1", "--lang", lang, "--archive", archive],
     }
     texts = {}
     for name, args in runs.items():

@@ -36,8 +36,9 @@ class Inspection(BaseModel):
         return cls(**{**carried_over(found, cls), "message_id": found.message_id or None}, file=file)
 
 
-def _unreadable(file: str, why: str) -> Inspection:
-    reason = read_reason("file_unreadable", why=why)
+def _unreadable(file: str, why: str, code: str = "file_unreadable", **params: str) -> Inspection:
+    """``why`` in English for the JSON's "error"; ``code`` the catalogue entry the reader sees."""
+    reason = read_reason(code, why=why, **params)
     return Inspection(file=file, error=why, reasons=[Texts("en").reason(reason)], details=[reason])
 
 
@@ -48,12 +49,14 @@ def inspect_file(path: Path) -> Inspection:
     try:
         size = path.stat().st_size
         if size > MAX_MAIL_BYTES:
-            return _unreadable(file, f"{size // 2**20} MB is too large for a mail")
+            return _unreadable(
+                file, f"{size // 2**20} MB is too large for a mail", "file_too_large", mb=str(size // 2**20)
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
-        return _unreadable(file, "no such file")
+        return _unreadable(file, "no such file", "file_missing")
     except IsADirectoryError:
-        return _unreadable(file, "a directory, not a mail file")
+        return _unreadable(file, "a directory, not a mail file", "file_is_directory")
     except OSError as err:
         return _unreadable(file, err.strerror or type(err).__name__)
     from verifier.recognise.mailtext import parse_mail
