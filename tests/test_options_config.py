@@ -127,6 +127,10 @@ def test_values_are_trimmed(tmp_path: Path):
     config = write_config(tmp_path, {"username": " Lord.Canterville@GMail.com ", "host": " imap.gmail.com"})
     settings = load_settings(config)
     assert settings.imap.username == "Lord.Canterville@GMail.com" and settings.imap.host == "imap.gmail.com"
+    from verifier.signin.providers import with_preset
+
+    bare = write_config(tmp_path, {"username": "Lord.Canterville@GMail.com "})
+    assert with_preset(load_settings(bare).imap).host == "imap.gmail.com"  # the domain compared regardless of case
 
 
 def test_every_problem_is_listed_unknown_keys_first(tmp_path: Path):
