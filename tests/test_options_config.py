@@ -181,3 +181,21 @@ def test_no_hint_points_to_a_file_the_user_lacks(tmp_path: Path):
     written = tmp_path / "init.toml"
     assert run("init", "-c", str(written), "--non-interactive", "--email", "a@gmx.de", "--skip-login").exit_code == 0
     assert "config.example.toml" not in written.read_text()
+
+
+def test_a_key_with_a_line_break_cannot_forge_a_line_of_output(tmp_path: Path):
+    """Each listed problem is one cleaned line: a quoted TOML key holding a newline stays inside its own line."""
+    config = tmp_path / "c.toml"
+    config.write_text('"evil\\nverify-objection: all covered" = 1\n[imap]\nport = "x"\n', encoding="utf-8")
+    result = run("config", "check", str(config))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3 and lines[0].endswith("2 problems:")
+    assert not any(line.startswith("verify-objection: all covered") for line in lines)
+
+
+def test_a_password_is_never_trimmed(tmp_path: Path):
+    from verifier.config import load_settings
+
+    config = write_config(tmp_path, {"username": "a@gmx.de", "password": " pass word "})
+    assert load_settings(config).imap.password.get_secret_value() == " pass word "

@@ -57,7 +57,9 @@ class Group(BaseModel):
 
 
 class ImapSettings(BaseModel):
-    model_config = TRIMMED
+    # Trimmed field by field: a password (or client secret) is taken exactly as given, spaces and all; a line break
+    # in one is refused where it is used, never quietly cut off here.
+    model_config = ConfigDict(extra="forbid")
 
     host: str | None = None
     port: int = Field(993, ge=1, le=65535)
@@ -75,6 +77,20 @@ class ImapSettings(BaseModel):
     ca_file: str = ""
     tls: Literal["auto", "implicit", "starttls", "none"] = "auto"
     timeout: float = Field(30.0, gt=0, le=600)
+
+    @field_validator(
+        "host",
+        "username",
+        "password_command",
+        "token_command",
+        "oauth2_client_id",
+        "oauth2_authority",
+        "ca_file",
+        mode="before",
+    )
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
 
 class ArchiveSettings(BaseModel):
@@ -95,7 +111,6 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         case_sensitive=False,
-        str_strip_whitespace=True,
     )
 
     imap: ImapSettings = ImapSettings()

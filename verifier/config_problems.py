@@ -30,14 +30,18 @@ class ConfigProblems(ConfigError):
         super().__init__(key="config_problems")
 
     def text(self, lang: str) -> str:
+        return "\n".join(self.lines(lang))
+
+    def lines(self, lang: str) -> list[str]:
+        """One line per problem (the command line cleans each: a key in the file cannot forge a line of output)."""
         from verifier.i18n import Texts
 
         t = Texts(lang)
         where = self.where or t("error.environment")
-        lines = [f"{problem.key}: {t('config_problem.' + problem.code, **problem.params)}" for problem in self.problems]
-        if len(lines) == 1:
-            return f"{where}: {lines[0]}"
-        return t("error.config_problems", path=where, count=len(lines)) + "".join(f"\n  - {line}" for line in lines)
+        found = [f"{p.key}: {t('config_problem.' + p.code, **p.params)}" for p in self.problems]
+        if len(found) == 1:
+            return [f"{where}: {found[0]}"]
+        return [t("error.config_problems", path=where, count=len(found))] + [f"  - {f}" for f in found]
 
 
 # pydantic's error types → our catalogue's words (data/ui, [config_problem]); anything else keeps pydantic's text.

@@ -25,6 +25,11 @@ class VerifierError(Exception):
         self.key, self.params = key, params
         super().__init__(message or self.text("en"))
 
+    def lines(self, lang: str) -> list[str]:
+        """What the command line prints, each made one clean line there (after redaction): a quoted server, folder or
+        file name can never add a line of its own. Only an error that lists several things has more than one."""
+        return [self.text(lang)]
+
     def text(self, lang: str) -> str:
         if self.key is None:
             return str(self)

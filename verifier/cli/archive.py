@@ -104,6 +104,7 @@ def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
     """Write one archived mail, byte for byte, as an .eml file (--eml) or as a checkable bundle (--bundle)."""
     from verifier.errors import ConfigError
     from verifier.i18n import Texts
+    from verifier.privatefile import SHARED, write_atomically
 
     if not target and not bundle:
         raise click.UsageError(Texts(obj["lang"])("cli.export_where"))
@@ -121,7 +122,7 @@ def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
             if not target:
                 return
     try:
-        Path(target).write_bytes(raw)
+        write_atomically(Path(target), raw, mode=SHARED)
     except OSError as err:
         raise ConfigError(key="cannot_write", path=target, why=err.strerror) from None
     click.echo(Texts(obj["lang"])("cli.exported", path=target, bytes=len(raw), sha256=record.sha256))

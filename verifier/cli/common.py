@@ -12,7 +12,9 @@ def at_terminal() -> bool:
 
 
 def warn(message: str) -> None:
-    click.echo(f"verify-objection: {_texts()('cli.warning', message=message)}", err=True)
+    from verifier.safetext import clean_line
+
+    click.echo(f"verify-objection: {_texts()('cli.warning', message=clean_line(message))}", err=True)
 
 
 def _texts():

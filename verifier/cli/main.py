@@ -44,9 +44,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except VerifierError as err:
+            from verifier.safetext import clean_line
             from verifier.signin.secrets import redact
 
-            click.echo(f"verify-objection: {redact(err.text(_lang(ctx)))}", err=True)
+            # errors quote servers, folder and file names: clean lines (one per listed problem), whatever they hold
+            lines = [clean_line(redact(line)) for line in err.lines(_lang(ctx))]
+            click.echo("\n".join([f"verify-objection: {lines[0]}", *lines[1:]]), err=True)
             ctx.exit(int(err.exit_code))
         except KeyboardInterrupt:
             click.echo(f"verify-objection: {_texts(ctx)('error.interrupted')}", err=True)
@@ -56,9 +59,10 @@ class _Group(click.Group):
         except Exception as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            from verifier.safetext import clean_line
             from verifier.signin.secrets import redact
 
-            what = f"{type(err).__name__}: {redact(str(err))[:200]}"
+            what = f"{type(err).__name__}: {clean_line(redact(str(err)))[:200]}"
             click.echo(f"verify-objection: {_texts(ctx)('error.internal', what=what)}", err=True)
             ctx.exit(INTERNAL_ERROR)
         return None
