@@ -39,7 +39,7 @@ def run_lock(path: Path | None) -> Iterator[None]:
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as err:
         if err.errno == errno.ELOOP:  # a symlink planted after the check above
-            raise ConfigError(f"Refusing the run lock: {path} is a symbolic link. Remove it and run again.") from None
+            raise ConfigError(key="lock_symlink", path=path) from None
         # e.g. a read-only disk: the archive will warn about it too; run unlocked
         log.info("no run lock at %s (%s)", path, err.strerror)
         yield

@@ -106,7 +106,9 @@ def _stamp_kept(archive: object, settings: object) -> dict:
         for s in archive.stamps():  # type: ignore[attr-defined]
             stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
     except sqlite3.Error as err:  # timestamps help the proof; they never stop a check
-        warn(f"evidence archive: timestamps could not be read or kept ({err}); the check went on without them.")
+        from verifier.i18n import active
+
+        warn(active()("cli.stamps_unread", why=str(err)))
     return stamps
 
 

@@ -192,7 +192,7 @@ class Archive(StampStore):
                     )
                     new += 1
         except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
+            raise ArchiveError(key="archive_not_stored", path=self.path, why=str(err)) from None
         return new
 
     def _known(self, sha: str) -> bool:
@@ -214,7 +214,7 @@ class Archive(StampStore):
                     (source, checked_at.isoformat(), report_json),
                 )
         except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store the run ({err})") from None
+            raise ArchiveError(key="archive_run_not_stored", path=self.path, why=str(err)) from None
 
     def _record(self, row: tuple) -> EvidenceRecord:
         record = EvidenceRecord.model_validate_json(row[3])

@@ -47,7 +47,10 @@ def render_stamped(
     try:
         return timestamp_pdf(render(stamped, "pdf", t, file_name), url)
     except (TimestampUnavailable, TimestampInvalid) as err:
-        warn(f"{err}; the PDF was written without a document timestamp.")
+        from verifier.i18n import active
+
+        said = err.text(active().lang) if hasattr(err, "text") else str(err)
+        warn(active()("cli.no_document_stamp", why=said))
         return render(proof.model_copy(update={"document_timestamp": None}), "pdf", t, file_name)
 
 
