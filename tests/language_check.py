@@ -69,7 +69,7 @@ def _words(text: str) -> list[tuple[str, str]]:
     """(token, word) for every word; paths, addresses, options (--mailbox) and identifiers are not words."""
     out = []
     for token in text.split():
-        if any(mark in token for mark in "/@=_\\") or token.lstrip("`(„“\"'").startswith("-") or _DOTTED.search(token):
+        if any(mark in token for mark in "/@=_|\\") or token.lstrip("`(„“\"'").startswith("-") or _DOTTED.search(token):
             continue
         out += [(token, word) for word in _WORD.findall(token)]
     return out
