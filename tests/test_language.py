@@ -67,6 +67,8 @@ def _outputs(tmp_path: Path, lang: str) -> dict[str, str]:
         "no such mail": ["archive", "show", "99", "--lang", lang, "--archive", archive],
         "inspect unreadable": ["inspect", "--lang", lang, str(tmp_path / "none.eml"), str(tmp_path)],
         "export nowhere": ["archive", "export", "1", "--lang", lang, "--archive", archive],
+        "no mailbox": ["check", "--lang", lang, "-c", demo_config, "--mailbox", f"maildir:{tmp_path / 'none'}"],
+        "not a maildir": ["check", "--lang", lang, "-c", demo_config, "--mailbox", f"maildir:{tmp_path}"],
     }
     texts = {}
     for name, args in runs.items():
