@@ -46,7 +46,7 @@ def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
     kept = []
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify_raw(raw), record.folder, record.location, raw, archived=archived))
+        kept.append(Found(classify_raw(raw), record.folder, record.location, raw, archived, record.mailbox))
     return kept
 
 
@@ -129,6 +129,7 @@ def check(
         folders=source.stats.folders,
         skipped=source.stats.skipped,
         strict=strict,
+        unread_folders=source.stats.unread_folders,
     )
     report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
     if previous is not None and incremental:

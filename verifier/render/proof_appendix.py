@@ -33,6 +33,7 @@ def mail_blocks(mail: ProofMail, proof: Proof, t: Texts, *, embedded: bool) -> l
         Row(t("proof.sender"), r.sender or "?", mono=True),
         Row(t("proof.subject"), r.subject or "–"),
         Row(t("proof.groups"), ", ".join(mail.groups) or "–"),
+        *([Row(t("proof.mailbox"), r.mailbox)] if r.mailbox else []),
         Row(t("proof.folder"), r.folder),
         Row(t("proof.found_at"), t.when(r.found_at)),
         Row(t("proof.trust"), f"{trust_text(r.trust.value, t)}: {_why(mail, proof, t)}"),

@@ -121,6 +121,7 @@ def _evidence_blocks(evidence: Evidence, proof: Proof, t: Texts, groups: list[st
     rows = [
         Row(t("proof.sender"), evidence.sender or "?", mono=True),
         Row(t("proof.subject"), evidence.subject or "–"),
+        *([Row(t("proof.mailbox"), evidence.mailbox)] if evidence.mailbox else []),
         Row(t("proof.folder"), evidence.folder),
         Row(t("proof.trust"), trust_text(evidence.trust.value, t)),
         Row(t("proof.why"), why_text(evidence, mail, t)),
@@ -190,6 +191,13 @@ def proof_blocks(proof: Proof, t: Texts, *, embedded: bool = True, file_name: st
             statuses=[g.status for g in report.groups],
         ),
     ]
+    if report.mailboxes:
+        rows = [
+            [m.name, t.source(m.source) if m.source else "–", m.error or t("proof.mailbox_read")]
+            for m in report.mailboxes
+        ]
+        header = [t("proof.mailbox"), t("proof.source"), t("proof.status")]
+        blocks += [Heading(t("proof.mailboxes")), Table(header, rows)]
     steps = next_steps(report, t, in_proof=True)
     blocks += [Heading(t("next_steps")), Bullets(steps) if steps else Para(t("nothing_to_do"))]
     for group in report.groups:

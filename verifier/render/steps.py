@@ -27,7 +27,7 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def group_step(group: GroupResult, t: Texts, *, in_proof: bool = False) -> str | None:
+def group_step(group: GroupResult, t: Texts, unread: str = "", *, in_proof: bool = False) -> str | None:
     """``in_proof``: the step is read in a proof report, where a command-line hint has no place."""
     best = _best(group)
     keep = t("proof2.keep_it") if in_proof else t("cli.keep")
@@ -47,12 +47,17 @@ def group_step(group: GroupResult, t: Texts, *, in_proof: bool = False) -> str |
         "accounts": accounts_text(group, t),
         "login": f"{first.username} ({t.platform(first.platform)})",
         "reason": why(best, t) if best else "",
+        "unread": unread,
     }
     return t(f"step.{group.status.value}", **values)
 
 
 def next_steps(report: Report, t: Texts, *, in_proof: bool = False) -> list[str]:
-    steps = [step for group in report.groups if (step := group_step(group, t, in_proof=in_proof))]
+    unread = [m for m in report.mailboxes if m.error]
+    steps = [t("step.mailbox_unread", name=m.name, error=m.error) for m in unread]
+    steps += [t("step.folder_headers_only", folder=folder) for folder in report.unread_folders]
+    names = ", ".join([m.name for m in unread] + report.unread_folders)
+    steps += [step for group in report.groups if (step := group_step(group, t, names, in_proof=in_proof))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:

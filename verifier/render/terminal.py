@@ -16,6 +16,7 @@ STYLE = {
     GroupStatus.PENDING: "yellow",
     GroupStatus.REJECTED: "bold red",
     GroupStatus.MISSING: "bold red",
+    GroupStatus.UNKNOWN: "bold yellow",
 }
 
 
@@ -25,7 +26,7 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
             "evidence_line",
             kind=t(f"kind.{e.kind.value}"),
             date=t.date(e.sent_at),
-            folder=e.folder,
+            folder=f"{e.mailbox}: {e.folder}" if e.mailbox else e.folder,
             sender=e.sender or "?",
         )
         + ("" if e.trust.value == "verified" else f" [{t('trust.' + e.trust.value)}]")
@@ -36,7 +37,9 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
 
 def _header(report: Report, t: Texts) -> str:
     folders = ", ".join(report.folders) or "-"
-    return t("checked", source=t.source(report.source), when=t.when(report.checked_at), folders=folders)
+    return t("checked", source=t.source(report.source), when=t.when(report.checked_at), folders=folders) + "".join(
+        "\n" + t("mailbox_unread", name=m.name, error=m.error) for m in report.mailboxes if m.error
+    )
 
 
 def render_plain(report: Report, t: Texts) -> str:
