@@ -11,6 +11,7 @@ from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.i18n import active
 from verifier.model import Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify_raw
@@ -65,7 +66,7 @@ def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | No
     try:
         return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
-        raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
+        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
@@ -109,7 +110,7 @@ def check(
             if incremental:
                 source.resume(state)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
-            warn(f"{err}; the check went on without it.")
+            warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since)
     # before the archive write: the source's state for the next run includes which archived mails are still there
@@ -120,7 +121,7 @@ def check(
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
-            warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
+            warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
     found += earlier
     report = build_report(
         found,
@@ -141,7 +142,7 @@ def check(
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())
         except ArchiveError as err:
-            warn(str(err))
+            warn(err.text(active().lang))
     return Outcome(report, _records(found, archive, checked_at, source.description), previous)
 
 
@@ -159,7 +160,7 @@ def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool =
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
     found = from_archive(archive, archived=False)
-    report = build_report(
-        found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
-    )
+    # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
+    mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
+    report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
     return Outcome(report, _records(found, archive, checked_at, report.source))

@@ -89,7 +89,7 @@ class LocalSource:
 class MaildirSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
+            raise SourceError(key="not_maildir", path=path)
         super().__init__(f"maildir:{path}", path)
 
     def _folders(self) -> list[tuple[str, Path]]:
@@ -144,7 +144,7 @@ class EmlSource(LocalSource):
 class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise SourceError(f"{path} is not an mbox file.")
+            raise SourceError(key="not_mbox", path=path)
         super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
@@ -198,10 +198,7 @@ def open_local(spec: str) -> LocalSource:
     else:
         kind, path = "", Path(spec).expanduser()
     if not path.exists():
-        raise SourceError(
-            f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH, thunderbird, or a folder of .eml/.msg "
-            "files."
-        )
+        raise SourceError(key="no_mailbox", path=path)
     if kind == "maildir" or (not kind and path.is_dir() and (path / "cur").is_dir()):
         return MaildirSource(path)
     if kind == "mbox":
