@@ -26,7 +26,7 @@ from verifier.evidence.audit import audit  # noqa: E402
 from verifier.evidence.stamping import stamp_pending  # noqa: E402
 from verifier.model import Found  # noqa: E402
 from verifier.recognise import dkimcheck  # noqa: E402
-from verifier.scan import classify_raw  # noqa: E402
+from verifier.recognise.classify import classify_raw  # noqa: E402
 
 
 def signed(n: int) -> bytes:

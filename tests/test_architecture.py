@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "verifier"
+PIPELINE = {"verifier.scan", "verifier.scansteps", "verifier.session"}
 NETWORK = {"imapclient", "imaplib", "socket", "ssl", "urllib", "http", "requests", "msal", "dns", "keyring"}
 # Exceptions with their reason; each one is a debt, not a rule.
 ALLOWED: dict[tuple[str, str], str] = {}  # the init wizard's prompts moved to cli/wizard.py
@@ -82,16 +83,16 @@ def test_the_model_is_a_leaf():
     ("layer", "forbidden"),
     [
         # recognition is pure: bytes in, a classification out (DNS only behind dkimcheck's injectable key lookup)
-        ("verifier.recognise", {"verifier.sources", "verifier.evidence", "verifier.render", "verifier.scan",
+        ("verifier.recognise", {"verifier.sources", "verifier.evidence", "verifier.render", *PIPELINE,
                                 "verifier.session", "verifier.coverage", "verifier.signin", "imapclient"}),
         # the evidence layer keeps and proves; it does not judge coverage or talk to mailboxes
-        ("verifier.evidence", {"verifier.coverage", "verifier.sources", "verifier.scan", "verifier.session",
+        ("verifier.evidence", {"verifier.coverage", "verifier.sources", *PIPELINE, "verifier.session",
                                "verifier.signin"}),
         # renderers draw a Report: no network, no archive, no mailbox
-        ("verifier.render", {"verifier.sources", "verifier.evidence.archive", "verifier.signin", "verifier.scan",
+        ("verifier.render", {"verifier.sources", "verifier.evidence.archive", "verifier.signin", *PIPELINE,
                              "verifier.session", *NETWORK}),
         # the mailbox seam hands bytes upward and knows nothing of what is made of them
-        ("verifier.sources", {"verifier.coverage", "verifier.evidence", "verifier.render", "verifier.scan",
+        ("verifier.sources", {"verifier.coverage", "verifier.evidence", "verifier.render", *PIPELINE,
                               "verifier.session", "verifier.report", "verifier.recognise.classify",
                               "verifier.recognise.trust", "verifier.recognise.kinds"}),
         ("verifier.coverage", {"verifier.sources", "verifier.evidence", "verifier.render", "verifier.signin",

@@ -9,7 +9,7 @@ from pathlib import Path
 from helpers import run, run_json, statuses, write_config
 
 from verifier.recognise.inspect import inspect_file
-from verifier.scan import collect
+from verifier.scansteps import collect
 from verifier.sources.local import open_local
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"

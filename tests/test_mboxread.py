@@ -64,7 +64,7 @@ def test_only_what_the_file_held_when_opened_is_read(tmp_path: Path):
 def test_the_quick_header_cut_never_drops_what_the_full_one_keeps(name: str, domain: str, other: str):
     from datetime import date
 
-    from verifier.scan import meta_criteria
+    from verifier.scansteps import meta_criteria
     from verifier.sources import local
 
     raw = f"{other}From: {name} <a@{domain}>\r\nDate: Tue, 20 May 2025 08:00:00 +0000\r\n\r\nbody\r\n".encode()

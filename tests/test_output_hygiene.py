@@ -256,7 +256,7 @@ def test_archive_list_and_show_are_clean_even_for_a_record_written_dirty(tmp_pat
 
     from verifier.evidence.archive import Archive
     from verifier.model import Found
-    from verifier.scan import classify_raw
+    from verifier.recognise.classify import classify_raw
 
     raw = signed_confirmation(PAYLOADS["csi_clear_screen"], "")
     archive_path = tmp_path / "evidence.sqlite"

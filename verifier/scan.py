@@ -1,159 +1,190 @@
-"""One check, end to end: read a mail source through the seam, classify, keep the evidence, build the report."""
+"""The one pipeline every verdict goes through — `check`, each wake-up of `watch`, `report` from the archive: read each
+mailbox through the seam, classify, keep the evidence, count archived mails too, build one report.
+
+Several mailboxes ([[mailboxes]]) are read each on its own: one that cannot be read is that mailbox's error in the
+report, never a "missing" for a group whose confirmation it might hold. The session's only mailbox is the same
+pipeline with one difference: its failure is the run's error (exit code, one line), as there is nothing else to say.
+Each mailbox keeps its own resume point in the evidence archive (keyed by its name and its account)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from verifier.config import Group
 from verifier.coverage import build_report
+from verifier.errors import ExitCode, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
-from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.i18n import active
 from verifier.model import Found
-from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify_raw
-from verifier.report import Report
-from verifier.sources import Criteria, MailSource, ScanStats
+from verifier.report import MailboxResult, Report
+from verifier.scansteps import Outcome, Warn, _mark_present, _not_in, _previous_report, _records, collect, from_archive
+from verifier.sources import Mailbox, MailSource, ScanStats
 
-Warn = Callable[[str], None]
+LONE = ""  # the name of the session's only mailbox (a single [imap], --mailbox PATH, the demo)
 
 
 @dataclass
-class Outcome:
-    report: Report
-    # sha256 → (evidence record, raw bytes) of every mail worth keeping: what a proof report embeds
-    records: dict[str, tuple[EvidenceRecord, bytes]] = field(default_factory=dict)
-    previous: Report | None = None  # the last run's report on this mailbox, for --quiet
+class _Known:
+    """What the archive holds, each mail with the archive key of the mailbox it came from."""
+
+    mails: list[tuple[str, Found]] = field(default_factory=list)
+
+    def of(self, key: str, description: str) -> list[Found]:
+        # a mail archived while this mailbox was the config's only one was keyed by its description alone
+        return [found for source, found in self.mails if source in (key, description)]
 
 
-def meta_criteria(since: date) -> Criteria:
-    return Criteria(sender_terms=meta_facts().search_from_terms, since=since, text_might_matter=text_might_matter)
+def state_key(name: str, description: str) -> str:
+    return f"{name}: {description}" if name else description
 
 
-def collect(source: MailSource, since: date) -> list[Found]:
-    found = []
-    for mail in source.messages(meta_criteria(since)):
-        classification = classify_raw(mail.raw)
-        found.append(Found(classification, mail.folder, mail.location, mail.raw))
-    return found
-
-
-def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
-    """Every mail in the archive, classified again with today's rules."""
-    kept = []
+def _known(archive: Archive) -> _Known:
+    known = _Known()
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify_raw(raw), record.folder, record.location, raw, archived, record.mailbox))
-    return kept
+        found = Found(classify_raw(raw), record.folder, record.location, raw, True, record.mailbox)
+        known.mails.append((record.source, found))
+    return known
 
 
-def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
-    """The archived mails this scan did not bring (the same bytes, or the same Message-ID)."""
-    seen = ({f.classification.sha256 for f in found} | {f.classification.message_id for f in found}) - {""}
+@dataclass
+class _Read:
+    result: MailboxResult
+    found: list[Found] = field(default_factory=list)
+    key: str = ""
+    skipped: list[str] = field(default_factory=list)
+    unread_folders: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
 
-    def brought(item: Found) -> bool:
-        c = item.classification
-        return c.sha256 in seen or c.message_id in seen  # "" is never in seen
 
-    return [item for item in known if not brought(item)]
+def _unreadable(archive: Archive, err: sqlite3.Error) -> str:
+    return ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)).text(active().lang)
 
 
-def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
-    """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
+def _label(name: str, text: str) -> str:
+    return f"{name}: {text}" if name else text
+
+
+def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental: bool, known: _Known,
+          checked_at: datetime, warn: Warn) -> tuple[str, list[Found]]:
+    key = state_key(box.name, source.description)
+    if archive is not None and incremental:
+        try:
+            source.resume(archive.scan_state(key))
+        except sqlite3.Error as err:
+            warn(active()("cli.archive_unread", why=_unreadable(archive, err)))
+    found = [replace(item, mailbox=box.name) for item in collect(source, box.since)]
+    # before the archive write: the source's state for the next run includes which archived mails are still there
+    earlier = _mark_present(source, _not_in(known.of(key, source.description), found))
+    if archive is not None:
+        try:
+            archive.store(found, checked_at, key, scan_state=source.scan_state())
+        except ArchiveError as err:
+            # The resume point did not move either (same transaction), and what was archived before is already
+            # read: the verdict is still complete.
+            warn(active()("cli.archive_unwritten", why=_label(box.name, err.text(active().lang))))
+    return key, found + earlier
+
+
+def _read(box: Mailbox, archive: Archive | None, known: _Known, incremental: bool, checked_at: datetime,
+          warn: Warn, *, lone: bool) -> _Read:
+    from verifier.signin.secrets import redact
+
+    source: MailSource | None = None
     try:
-        return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
-    except sqlite3.Error as err:
-        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
+        source = box.open()
+        source.stats = ScanStats()  # this run's numbers only: `watch` checks the same source again and again
+        key, found = _scan(box, source, archive, incremental, known, checked_at, warn)
+    except (VerifierError, OSError) as err:
+        if lone:
+            raise  # the only mailbox: its failure is the run's error, never a verdict
+        # OSError: a local mailbox on a drive that went away, a folder without read permission
+        error = redact(str(err)) if isinstance(err, VerifierError) else f"cannot be read ({err.strerror or err})"
+        code = err.exit_code if isinstance(err, VerifierError) else ExitCode.MAILBOX
+        where = source.description if source is not None else ""
+        return _Read(MailboxResult(name=box.name, source=where, error=error, exit_code=int(code)))
+    finally:
+        if source is not None and not lone:  # the only mailbox's source belongs to the caller (watch reuses it)
+            source.close()
+    stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
+    result = MailboxResult(name=box.name, source=source.description, folders=list(source.stats.folders))
+    skipped = [_label(box.name, why) for why in source.stats.skipped]
+    unread = [_label(box.name, folder) for folder in source.stats.unread_folders]
+    return _Read(result, found, key, skipped=skipped, stats=stats, unread_folders=unread)
 
 
-def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
-    """An incremental scan does not download mails it saw before: ask the mailbox which of them are still there."""
-    present = source.still_present([f.location for f in archived]) if archived else set()
-    return [replace(f, archived=f.location not in present) for f in archived]
-
-
-def _records(found: list[Found], archive: Archive | None, checked_at: datetime, source: str) -> dict:
-    records = {}
-    for item in found:
-        if not worth_keeping(item):
-            continue
-        sha = item.classification.sha256
-        if sha in records:  # the same bytes in two folders: the first copy is the one the report shows
-            continue
-        stored = archive.get(sha) if archive else None
-        records[sha] = (stored or record_of(item, checked_at, source, keep_keys=False), item.raw)
-    return records
-
-
-def check(
-    source: MailSource,
+def check_mailboxes(
+    mailboxes: Sequence[Mailbox],
     groups: list[Group],
-    since: date,
     *,
     strict: bool = False,
     archive: Archive | None = None,
     incremental: bool = True,
     warn: Warn = lambda _message: None,
+    lone: bool = False,
 ) -> Outcome:
-    """Scan (only what is new since the last run, if the archive remembers one), keep what is worth keeping in the
-    archive, count archived mails too, and remember this run for the next one."""
+    """Read every mailbox in turn (only what is new since the last run, where the archive remembers one), keep what
+    is worth keeping, then one verdict over all their mail and the archive's, remembered for the next run."""
     checked_at = datetime.now(UTC)
-    source.stats = ScanStats()  # this run's numbers only: `watch` checks the same source again and again
-    known: list[Found] = []
-    previous: Report | None = None
+    known, previous = _Known(), None
+    combined = "mailboxes: " + ", ".join(box.name for box in mailboxes)
     if archive is not None:
         try:
-            known, state, previous = _read_archive(archive, source.description)
-            if incremental:
-                source.resume(state)
-        except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
-            warn(active()("cli.archive_unread", why=err.text(active().lang)))
+            known = _known(archive)
+        except sqlite3.Error as err:  # the archive helps a check; it never stops one — the scan is then complete
+            warn(active()("cli.archive_unread", why=_unreadable(archive, err)))
             archive = None
-    found = collect(source, since)
-    # before the archive write: the source's state for the next run includes which archived mails are still there
-    earlier = _mark_present(source, _not_in(known, found))
+    reads = [_read(box, archive, known, incremental, checked_at, warn, lone=lone) for box in mailboxes]
+    if lone:
+        combined = reads[0].key
     if archive is not None:
         try:
-            archive.store(found, checked_at, source.description, scan_state=source.scan_state())
-        except ArchiveError as err:
-            # The resume point did not move either (same transaction), and what was archived before is already
-            # read: the verdict below is still complete.
-            warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
-    found += earlier
+            previous = _previous_report(archive, combined)
+        except sqlite3.Error:
+            previous = None
+    found = [item for read in reads for item in read.found]
+    read_keys = {read.key for read in reads if read.result.error is None}
+    unread = {read.result.name for read in reads if read.result.error is not None}
+    # archived mail of mailboxes that could not be read (or are no longer configured) still counts; of a mailbox
+    # that could not be read it is not known whether the mail is still there, so it is not called "no longer in it"
+    others = [replace(f, archived=f.mailbox not in unread) for source, f in known.mails if source not in read_keys]
+    found += _not_in(others, found)
+    failed = [read.result for read in reads if read.result.error is not None]
     report = build_report(
         found,
         groups,
-        source=source.description,
+        source=combined,
         checked_at=checked_at,
-        folders=source.stats.folders,
-        skipped=source.stats.skipped,
+        folders=[_label(r.result.name, folder) for r in reads for folder in r.result.folders],
+        skipped=[why for read in reads for why in read.skipped],
         strict=strict,
-        unread_folders=source.stats.unread_folders,
+        unread=[result.name for result in failed],
+        unread_folders=[folder for read in reads for folder in read.unread_folders],
     )
-    report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
+    report.mailboxes = [] if lone else [read.result for read in reads]
+    report.stats = {k: sum(read.stats.get(k, 0) for read in reads) for k in ("candidates", "downloaded")}
+    if failed:
+        report.exit_code = failed[0].exit_code  # the first failure in config order; the report names every one
     if previous is not None and incremental:
         # suspicious mails are never archived; an incremental scan does not see old ones again, so keep showing them
         shown = {w.sha256 for w in report.warnings}
         report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
     if archive is not None:
         try:
-            archive.remember_report(source.description, checked_at, report.model_dump_json())
+            archive.remember_report(combined, checked_at, report.model_dump_json())
         except ArchiveError as err:
             warn(err.text(active().lang))
-    return Outcome(report, _records(found, archive, checked_at, source.description), previous)
+    keys = {read.result.name: read.key for read in reads}
+    return Outcome(report, _records(found, archive, checked_at, keys, combined), previous)
 
 
-def _previous_report(archive: Archive, source: str) -> Report | None:
-    text = archive.last_report(source)
-    if text is None:
-        return None
-    try:
-        return Report.model_validate_json(text)
-    except ValueError:  # written by another version of the tool: as if there was no previous run
-        return None
+def check(source: MailSource, groups: list[Group], since: date, **options: object) -> Outcome:
+    """The session's only mailbox, through the same pipeline (its failure raises; the caller closes the source)."""
+    return check_mailboxes([Mailbox(LONE, lambda: source, since)], groups, lone=True, **options)  # type: ignore[arg-type]
 
 
 def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
@@ -163,4 +194,7 @@ def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool =
     # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
     mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
     report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
-    return Outcome(report, _records(found, archive, checked_at, report.source))
+    return Outcome(report, _records(found, archive, checked_at, {}, report.source))
+
+
+__all__ = ["LONE", "Outcome", "Report", "check", "check_mailboxes", "report_from_archive", "state_key"]

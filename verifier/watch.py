@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from verifier.errors import AuthError, ExitCode, VerifierError
 from verifier.report import GroupStatus, Report
-from verifier.sources import Wakeup
+from verifier.scansteps import Warn
+from verifier.sources import Mailbox, MailSource, Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +81,34 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"{text!r} is not a duration (examples: 90s, 30m, 2h, 1h30m)")
     hours, minutes, seconds = (int(g or 0) for g in parts.groups())
     return hours * 3600.0 + minutes * 60.0 + seconds
+
+
+class _Waiting:
+    """The mailboxes `watch` waits on, opened once: every one's waiters together (IDLE per IMAP folder, polling
+    for local ones). One that cannot be opened is left out with a warning; the checks still report it."""
+
+    def __init__(self, sources: list[tuple[str, MailSource]], warn: Warn) -> None:
+        self.sources, self.warn = sources, warn
+
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        threads: list[threading.Thread] = []
+        for name, source in self.sources:
+            try:
+                threads += source.waiters(wakeup)
+            except VerifierError as err:  # down now: the checks keep reporting it, the others are still watched
+                self.warn(f"mailbox {name!r} is not watched: {err}")
+        return threads
+
+    def close(self) -> None:
+        for _name, source in self.sources:
+            source.close()
+
+
+def open_for_waiting(mailboxes: Sequence[Mailbox], warn: Warn) -> _Waiting:
+    sources = []
+    for box in mailboxes:
+        try:
+            sources.append((box.name, box.open()))
+        except VerifierError as err:
+            warn(f"mailbox {box.name!r} is not watched: {err}")
+    return _Waiting(sources, warn)

@@ -86,8 +86,8 @@ def check(
 
 def _run(session: object, **options: object) -> object:
     """Several [[mailboxes]]: each read on its own (one failing is its error); else the one source."""
-    from verifier.multiscan import check_mailboxes
     from verifier.scan import check as run_check
+    from verifier.scan import check_mailboxes
 
     if session.mailboxes:  # type: ignore[attr-defined]
         return check_mailboxes(session.mailboxes, session.settings.groups, warn=warn, **options)  # type: ignore

@@ -73,7 +73,8 @@ def watch(
     archive = open_archive(archive_path, settings.archive.path) if use_archive else None
     archive = archive or Archive.in_memory()
     if session.mailboxes:  # several [[mailboxes]]: each wake-up reads them all, as `check` does
-        from verifier.multiscan import check_mailboxes, open_for_waiting
+        from verifier.scan import check_mailboxes
+        from verifier.watch import open_for_waiting
 
         source = open_for_waiting(session.mailboxes, warn)
 
