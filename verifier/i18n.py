@@ -43,6 +43,8 @@ class Texts:
         params = dict(getattr(reason, "params", {}))
         if "kind" in params:
             params["kind"] = self(f"kind.{params['kind']}")
+        if "what" in params:  # what a notification passes on: "comment", "message", …
+            params["what"] = self(f"notification.{params['what']}")
         try:
             return self(f"reason.{getattr(reason, 'code', '')}", **params)
         except (KeyError, IndexError, TypeError):  # an unknown code or a missing parameter: still say something

@@ -21,6 +21,9 @@ class Kind(StrEnum):
     CODE = "code"
     REJECTION = "rejection"
     ANNOUNCEMENT = "announcement"
+    # A mail from Meta about the objection that no catalogue wording reaches (reworded), or that could not be read:
+    # never a confirmation, never "nothing found" either — the user is asked to open it.
+    UNCLEAR = "unclear"
     UNRELATED = "unrelated"
 
 
@@ -66,6 +69,10 @@ class Classification(BaseModel):
     sender: str
     sha256: str
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+    # Objection wording that only other people's words in the mail carry (a comment, a DM, a quote, an attachment):
+    # the kind those words would have had. Shown as a warning, never counted.
+    quoted: Kind | None = None
+    notification: str | None = None  # Meta passes on someone else's words: "comment", "message", "tag", …
 
 
 @dataclass(frozen=True)

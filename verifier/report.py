@@ -16,9 +16,12 @@ class GroupStatus(StrEnum):
     PENDING = "pending"  # Meta acknowledged or asked for a code; no confirmation yet
     REJECTED = "rejected"  # Meta declined or asked for more information
     MISSING = "missing"  # nothing found: this Accounts Center needs its own form
+    # a Meta mail about the objection the tool cannot judge (reworded, unreadable), or a mail that could not be read:
+    # never "missing" on a guess — the user is told which mail to open
+    UNCLEAR = "unclear"
 
 
-NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING}
+NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING, GroupStatus.UNCLEAR}
 
 
 class AccountRef(BaseModel):
@@ -42,6 +45,8 @@ class Evidence(BaseModel):
     location: str = ""
     sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
+    quoted: Kind | None = None  # objection wording only in someone else's words (a comment …): a warning
+    notification: str | None = None
 
     @classmethod
     def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
@@ -61,6 +66,8 @@ class Evidence(BaseModel):
             location=location,
             sha256=found.sha256,
             archived=archived,
+            quoted=found.quoted,
+            notification=found.notification,
         )
 
 
@@ -91,6 +98,7 @@ class Report(BaseModel):
     groups: list[GroupResult]
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
+    quoted: list[Evidence] = []  # Meta's notifications in which someone else wrote objection wording: never counted
     skipped: list[str] = []  # mails that could not be read, with the reason
     stats: dict[str, int] = Field(default_factory=dict)
     strict: bool = False

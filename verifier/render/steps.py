@@ -28,7 +28,24 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def group_step(group: GroupResult, t: Texts) -> str | None:
+def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
+    """Which mail to open, and what to look for in it."""
+    unclear = [e for e in group.evidence if e.kind is Kind.UNCLEAR]
+    if not unclear:
+        first = skipped[0] if skipped else "?"
+        return t("step.unclear_unread", group=group.name, count=len(skipped), first=first, url=group.form_url)
+    mail = max(unclear, key=lambda e: e.sent_at.timestamp() if e.sent_at else 0)
+    return t(
+        "step.unclear",
+        group=group.name,
+        subject=mail.subject or "?",
+        date=t.date(mail.sent_at),
+        folder=mail.folder,
+        url=group.form_url,
+    )
+
+
+def group_step(group: GroupResult, t: Texts, skipped: list[str] | None = None) -> str | None:
     best = _best(group)
     if group.status is GroupStatus.CONFIRMED:
         confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
@@ -39,6 +56,8 @@ def group_step(group: GroupResult, t: Texts) -> str | None:
         if in_mailbox and not kept_elsewhere:
             return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder)
         return None
+    if group.status is GroupStatus.UNCLEAR:
+        return _unclear_step(group, t, skipped or [])
     first = group.accounts[0]
     values = {
         "group": group.name,
@@ -51,7 +70,7 @@ def group_step(group: GroupResult, t: Texts) -> str | None:
 
 
 def next_steps(report: Report, t: Texts) -> list[str]:
-    steps = [step for group in report.groups if (step := group_step(group, t))]
+    steps = [step for group in report.groups if (step := group_step(group, t, report.skipped))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:
@@ -61,6 +80,17 @@ def next_steps(report: Report, t: Texts) -> list[str]:
     for evidence in report.warnings:
         steps.append(
             t("step.warning", subject=evidence.subject, sender=evidence.sender or "?", reason=why(evidence, t))
+        )
+    for evidence in report.quoted:
+        steps.append(
+            t(
+                "step.quoted",
+                subject=evidence.subject,
+                date=t.date(evidence.sent_at),
+                sender=evidence.sender or "?",
+                what=t(f"notification.{evidence.notification}") if evidence.notification else t("notification.quote"),
+                kind=t(f"kind.{evidence.quoted.value}") if evidence.quoted else "",
+            )
         )
     if report.skipped:
         steps.append(t("step.skipped", count=len(report.skipped), first=report.skipped[0]))
