@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from verifier.config import Group
 from verifier.coverage import build_report
@@ -19,6 +22,7 @@ from verifier.report import Report
 from verifier.sources import Criteria, MailSource
 
 Warn = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,20 +42,45 @@ def classify_raw(raw: bytes) -> Classification:
     return classify(parse_mail(raw))
 
 
+def _failed(raw: bytes, where: str, err: BaseException) -> str:
+    """A skipped-with-reason line for a mail that could not be judged: where it is, its date and subject if readable."""
+    head = ""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        head = f" ({str(headers.get('Date', '?'))[:40]}, {str(headers.get('Subject', '?'))[:80]!r})"
+    except Exception:
+        pass
+    return f"{where}{head}: could not be read ({type(err).__name__}); left out, the check went on"
+
+
+def judged(raw: bytes, where: str, skipped: list[str]) -> Classification | None:
+    """One mail's classification; a mail that breaks the parser or the classifier is skipped with a reason, never
+    the end of the check (nothing a sender writes may stop it)."""
+    try:
+        return classify_raw(raw)
+    except Exception as err:  # RecursionError, MemoryError-free pathologies, a codec that raises: one mail only
+        log.warning("mail at %s could not be classified: %s", where, type(err).__name__)
+        skipped.append(_failed(raw, where, err))
+        return None
+
+
 def collect(source: MailSource, since: date) -> list[Found]:
     found = []
     for mail in source.messages(meta_criteria(since)):
-        classification = classify_raw(mail.raw)
-        found.append(Found(classification, mail.folder, mail.location, mail.raw))
+        classification = judged(mail.raw, mail.location, source.stats.skipped)
+        if classification is not None:
+            found.append(Found(classification, mail.folder, mail.location, mail.raw))
     return found
 
 
-def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
+def from_archive(archive: Archive, *, archived: bool = True, skipped: list[str] | None = None) -> list[Found]:
     """Every mail in the archive, classified again with today's rules."""
     kept = []
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived=archived))
+        classification = judged(raw, f"archive #{record.id} {record.location}", [] if skipped is None else skipped)
+        if classification is not None:
+            kept.append(Found(classification, record.folder, record.location, raw, archived=archived))
     return kept
 
 
@@ -66,10 +95,12 @@ def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
     return [item for item in known if not brought(item)]
 
 
-def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
+def _read_archive(
+    archive: Archive, source: str, skipped: list[str]
+) -> tuple[list[Found], dict | None, Report | None]:
     """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
     try:
-        return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
+        return from_archive(archive, skipped=skipped), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
         raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
 
@@ -108,9 +139,10 @@ def check(
     checked_at = datetime.now(UTC)
     known: list[Found] = []
     previous: Report | None = None
+    archive_skipped: list[str] = []
     if archive is not None:
         try:
-            known, state, previous = _read_archive(archive, source.description)
+            known, state, previous = _read_archive(archive, source.description, archive_skipped)
             if incremental:
                 source.resume(state)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
@@ -131,7 +163,7 @@ def check(
         source=source.description,
         checked_at=checked_at,
         folders=source.stats.folders,
-        skipped=source.stats.skipped,
+        skipped=source.stats.skipped + archive_skipped,
         strict=strict,
     )
     report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
@@ -160,8 +192,14 @@ def _previous_report(archive: Archive, source: str) -> Report | None:
 def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
-    found = from_archive(archive, archived=False)
+    skipped: list[str] = []
+    found = from_archive(archive, archived=False, skipped=skipped)
     report = build_report(
-        found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
+        found,
+        groups,
+        source=f"evidence archive {archive.path}",
+        checked_at=checked_at,
+        skipped=skipped,
+        strict=strict,
     )
     return Outcome(report, _records(found, archive, checked_at, report.source))

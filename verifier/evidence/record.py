@@ -116,10 +116,11 @@ def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord
 
 
 def worth_keeping(found: Found) -> bool:
-    """Confirmations, receipts, codes and rejections that are not forgeries: what a user may need to prove later."""
+    """Confirmations, receipts, codes, rejections and unclear Meta mails that are not forgeries: what a user may need
+    to prove later (an unclear one may turn out to be the confirmation once the catalogue knows its wording)."""
     c = found.classification
     return (
         bool(found.raw)
-        and c.kind in (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
+        and c.kind in (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION, Kind.UNCLEAR)
         and (c.trust is not Trust.SUSPICIOUS)
     )

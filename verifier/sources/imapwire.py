@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import quopri
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,12 +76,13 @@ def decode_text_part(body: bytes, part: TextPart) -> str:
             body = quopri.decodestring(body)
     except (binascii.Error, ValueError):
         pass  # judge the undecoded text rather than nothing; the whole mail is read if it looks relevant
-    try:
-        text = body.decode(part.charset, errors="replace")
-    except LookupError:
-        text = body.decode("utf-8", errors="replace")
+    from verifier.recognise.mimefix import safe_decode
+
+    # "idna", "punycode", "undefined" or a NUL in the charset raised here once, and every run then ended in exit 4
+    text, _ = safe_decode(body, part.charset)
     if part.subtype == "html":
         from verifier.recognise.mailtext import html_to_text
 
-        text = html_to_text(text)
+        with contextlib.suppress(Exception):  # judged as it stands; the whole mail is read if it looks relevant
+            text = html_to_text(text)
     return text

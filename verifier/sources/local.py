@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import re
 from collections.abc import Iterator
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -13,12 +14,22 @@ from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.sources import Criteria, ScanStats
 
+_HEADER_LINE = re.compile(rb"^(?:From |[\x21-\x39\x3b-\x7e]{1,76}:)")
+
+
+def looks_like_mail(raw: bytes) -> bool:
+    """Starts with a header field (or an mbox "From " line): a PDF, an image or a text file does not."""
+    return bool(_HEADER_LINE.match(raw.lstrip(b"\r\n")[:200]))
+
 
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
     """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
-    from_header = str(headers.get("From", ""))
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(head)
+        from_header = str(headers.get("From", ""))
+    except Exception:
+        return True  # headers nobody can read never hide a mail: the classifier says what it can
     if not criteria.sender_matches(from_header):
         return False
     try:
@@ -32,6 +43,7 @@ class _LocalSource:
     def __init__(self, description: str) -> None:
         self.description = description
         self.stats = ScanStats()
+        self.read = 0  # mails whose bytes could be read at all (Meta's or not)
 
     def _read(self, path: Path) -> bytes | None:
         try:
@@ -45,11 +57,24 @@ class _LocalSource:
             return None
 
     def _offer(self, raw: bytes, folder: str, location: str, criteria: Criteria) -> RawMail | None:
+        if raw.strip() and not looks_like_mail(raw):
+            self.stats.skipped.append(f"{location}: not a mail (it does not start with a header); not read")
+            return None
+        self.read += 1
         if not header_filter(raw, criteria):
             return None
         self.stats.candidates += 1
         self.stats.downloaded += 1
         return RawMail(raw=raw, folder=folder, location=location)
+
+    def _nothing_read(self) -> None:
+        """A mailbox in which not one mail could be read is an error, never an empty mailbox (that would read as
+        "missing"); an empty but readable one is fine."""
+        if self.stats.skipped and self.read == 0:
+            raise SourceError(
+                f"{self.description}: no mail in it could be read ({self.stats.skipped[0]}). "
+                "Check the path and the format (maildir:PATH, mbox:PATH, or .eml files)."
+            )
 
     # Local mailboxes are read whole every time: nothing to resume, and whatever this run did not see is gone.
     def resume(self, state: dict | None) -> None:
@@ -92,6 +117,7 @@ class MaildirSource(_LocalSource):
                     raw = self._read(file)
                     if raw is not None and (mail := self._offer(raw, name, f"maildir:{file}", criteria)):
                         yield mail
+        self._nothing_read()
 
 
 class EmlSource(_LocalSource):
@@ -107,25 +133,42 @@ class EmlSource(_LocalSource):
             raw = self._read(file)
             if raw is not None and (mail := self._offer(raw, file.parent.name, f"eml:{file}", criteria)):
                 yield mail
+        self._nothing_read()
 
 
 class MboxSource(_LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise SourceError(f"{path} is not an mbox file.")
+        try:
+            with path.open("rb") as file:
+                start = file.read(4096).lstrip(b"\r\n")
+        except OSError as err:
+            raise SourceError(f"{path}: cannot read ({err.strerror}).") from None
+        if start and not start.startswith(b"From "):
+            # mailbox.mbox finds no message in a PDF and would report an empty mailbox: "missing", on a fault
+            raise SourceError(f"{path} is not an mbox file (it does not start with a “From ” line).")
         super().__init__(f"mbox:{path}")
         self.path = path
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         self.stats.folders.append(self.path.name)
-        box = mailbox.mbox(self.path, create=False)
+        try:
+            box = mailbox.mbox(self.path, create=False)
+        except (OSError, mailbox.Error) as err:
+            raise SourceError(f"{self.path}: cannot read ({err})") from None
         try:
             for index, key in enumerate(box.iterkeys()):
-                raw = box.get_bytes(key)
+                try:
+                    raw = box.get_bytes(key)
+                except Exception as err:
+                    self.stats.skipped.append(f"mbox:{self.path}#{index + 1}: cannot read ({type(err).__name__})")
+                    continue
                 if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{index + 1}", criteria):
                     yield mail
         finally:
             box.close()
+        self._nothing_read()
 
 
 def open_local(spec: str) -> _LocalSource:
