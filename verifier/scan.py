@@ -15,7 +15,7 @@ from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.model import Classification, Found
-from verifier.recognise.catalogue import meta_facts, text_might_matter
+from verifier.recognise.catalogue import catalogue_version, meta_facts, text_might_matter
 from verifier.recognise.classify import classify
 from verifier.recognise.mailtext import parse_mail
 from verifier.report import Report
@@ -23,6 +23,7 @@ from verifier.sources import Criteria, MailSource
 
 Warn = Callable[[str], None]
 log = logging.getLogger(__name__)
+CATALOGUE_KEY = "catalogue"  # in the saved scan state: which catalogue version judged the mails below the marks
 
 
 @dataclass
@@ -68,7 +69,9 @@ def collect(source: MailSource, since: date) -> list[Found]:
     found = []
     for mail in source.messages(meta_criteria(since)):
         classification = judged(mail.raw, mail.location, source.stats.skipped)
-        if classification is not None:
+        if classification is None:
+            source.retry(mail.location)
+        else:
             found.append(Found(classification, mail.folder, mail.location, mail.raw))
     return found
 
@@ -143,15 +146,18 @@ def check(
     if archive is not None:
         try:
             known, state, previous = _read_archive(archive, source.description, archive_skipped)
-            if incremental:
+            if incremental and state is not None and state.get(CATALOGUE_KEY) == catalogue_version():
                 source.resume(state)
+            # else: the phrase catalogues changed since the last run (or there was none): scan whole, once, so a mail
+            # that older wording judged "unrelated" is judged again (archived ones are re-judged on every run)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
             warn(f"{err}; the check went on without it.")
             archive = None
     found = collect(source, since)
     if archive is not None:
         try:
-            archive.store(found, checked_at, source.description, scan_state=source.scan_state())
+            state = {**source.scan_state(), CATALOGUE_KEY: catalogue_version()}
+            archive.store(found, checked_at, source.description, scan_state=state)
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.

@@ -65,6 +65,9 @@ class ImapSource:
         # incremental scans: per folder (UIDVALIDITY, highest UID already examined), given and gained
         self._resume: dict[str, tuple[int, int]] = {}
         self._marks: dict[str, tuple[int, int]] = {}
+        # per folder, the lowest UID that could not be read (no body, or the layer above could not judge it): the
+        # resume mark stays below it, so the next run tries it again instead of skipping it for good
+        self._retry: dict[str, int] = {}
 
     # -- connection -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -157,6 +160,12 @@ class ImapSource:
     def scan_state(self) -> dict:
         return {"folders": {**self._resume, **self._marks}}
 
+    def retry(self, location: str) -> None:
+        """This mail could not be read or judged: the next incremental run looks at it again."""
+        if parsed := _parse_location(location):
+            folder, _validity, uid = parsed
+            self._retry[folder] = min(uid, self._retry.get(folder, uid))
+
     def still_present(self, locations: list[str]) -> set[str]:
         """Which of these earlier-found mails are still in the mailbox: one UID SEARCH per folder, no bodies."""
         wanted: dict[tuple[str, int], dict[int, str]] = {}
@@ -210,6 +219,8 @@ class ImapSource:
             self._examined.update((folder.name, validity, uid) for uid in fresh)
             uidnext = status.get(b"UIDNEXT")
             highest = max([after, *uids, (uidnext - 1) if isinstance(uidnext, int) else 0])
+            if folder.name in self._retry:
+                highest = min(highest, self._retry[folder.name] - 1)
             self._marks[folder.name] = (validity, highest)
 
     def _download(self, folder: str, validity: int, fresh: list[int], criteria: Criteria) -> Iterator[RawMail]:
@@ -222,6 +233,7 @@ class ImapSource:
                 raw = data.get(b"BODY[]")
                 if not isinstance(raw, bytes):
                     self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
+                    self.retry(_location(folder, validity, uid))
                     continue
                 self.stats.downloaded += 1
                 self._examined.add((folder, validity, uid))

@@ -86,6 +86,9 @@ class _LocalSource:
     def still_present(self, locations: list[str]) -> set[str]:
         return set()
 
+    def retry(self, location: str) -> None:
+        pass  # read whole every time anyway
+
     def close(self) -> None:
         pass
 
