@@ -56,3 +56,12 @@ class Texts:
         if not isinstance(value, datetime):
             return "?"
         return value.strftime("%d.%m.%Y" if self.lang == "de" else "%Y-%m-%d")
+
+    def instant(self, value: object) -> str:
+        """A moment in the user's own time zone, with the zone shown ("27.05.2025 01:30 CEST")."""
+        from datetime import datetime
+
+        if not isinstance(value, datetime):
+            return "?"
+        local = value.astimezone()
+        return local.strftime("%d.%m.%Y %H:%M %Z" if self.lang == "de" else "%Y-%m-%d %H:%M %Z").strip()

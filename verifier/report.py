@@ -76,7 +76,8 @@ class DeadlineNote(BaseModel):
 
     campaign: str  # id in verifier/data/campaigns.toml
     reference: date  # the day Meta began training on EU users' public content
-    earliest_confirmation: date | None  # None: no confirmation yet
+    earliest_confirmation: date | None  # None: no confirmation yet; the day in the campaign's zone (Europe)
+    earliest_at: datetime | None = None  # the same confirmation's instant (UTC): what is compared
     before: bool  # the confirmation is dated before the reference day
     earlier_campaign: str | None = None  # the confirmation belongs to an earlier campaign (e.g. 2024)
     earlier_paused_on: date | None = None

@@ -72,7 +72,9 @@ def deadline_text(note: DeadlineNote | None, t: Texts) -> str:
     reference = t.date(datetime.combine(note.reference, datetime.min.time()))
     if note.earliest_confirmation is None:
         return f"{t('deadline.none', reference=reference)} {t('deadline.disclaimer')}"
-    when = t.date(datetime.combine(note.earliest_confirmation, datetime.min.time()))
+    when = t.instant(note.earliest_at) if note.earliest_at else t.date(
+        datetime.combine(note.earliest_confirmation, datetime.min.time())
+    )
     parts = [t("deadline.before" if note.before else "deadline.on_or_after", date=when, reference=reference)]
     if note.earlier_campaign and note.earlier_paused_on:
         paused = t.date(datetime.combine(note.earlier_paused_on, datetime.min.time()))
