@@ -192,6 +192,9 @@ def proof_blocks(proof: Proof, t: Texts) -> list[Block]:
     if report.warnings:
         blocks.append(Heading(t("proof.warnings")))
         blocks += [b for e in report.warnings for b in _evidence_blocks(e, proof, t)]
+    if report.quoted:
+        blocks.append(Heading(t("proof.quoted")))
+        blocks += [b for e in report.quoted for b in _evidence_blocks(e, proof, t)]
     if report.skipped:
         blocks += [Heading(t("proof.skipped")), Bullets(report.skipped)]
     if proof.mails:
