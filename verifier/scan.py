@@ -177,6 +177,8 @@ def check(
         # suspicious mails are never archived; an incremental scan does not see old ones again, so keep showing them
         shown = {w.sha256 for w in report.warnings}
         report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
+        noted = {q.sha256 for q in report.quoted}  # notifications quoting Meta are not archived either
+        report.quoted += [q for q in previous.quoted if q.sha256 not in noted]
     if archive is not None:
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())

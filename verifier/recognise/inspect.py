@@ -27,6 +27,8 @@ class Inspection(BaseModel):
     reasons: list[str] = []
     sha256: str | None = None
     error: str | None = None
+    quoted: Kind | None = None  # objection wording only in someone else's words (a comment): never counted
+    notification: str | None = None
     details: list[Reason] = []  # not in JSON: the reasons as codes, for the user's language
 
     @classmethod
@@ -45,6 +47,8 @@ class Inspection(BaseModel):
             reasons=found.reasons,
             sha256=found.sha256,
             details=found.details,
+            quoted=found.quoted,
+            notification=found.notification,
         )
 
 

@@ -163,8 +163,10 @@ class ImapSource:
     def retry(self, location: str) -> None:
         """This mail could not be read or judged: the next incremental run looks at it again."""
         if parsed := _parse_location(location):
-            folder, _validity, uid = parsed
-            self._retry[folder] = min(uid, self._retry.get(folder, uid))
+            self._retry_uid(parsed[0], parsed[2])
+
+    def _retry_uid(self, folder: str, uid: int) -> None:
+        self._retry[folder] = min(uid, self._retry.get(folder, uid))
 
     def still_present(self, locations: list[str]) -> set[str]:
         """Which of these earlier-found mails are still in the mailbox: one UID SEARCH per folder, no bodies."""
@@ -253,6 +255,8 @@ class ImapSource:
             size = data.get(b"RFC822.SIZE", 0)
             if isinstance(size, int) and size > MAX_MAIL_BYTES:
                 self.stats.skipped.append(f"{folder} UID {uid}: {size // 2**20} MB is too large for a mail; not read")
+                # looked at again next run (headers only): the verdict keeps saying that a mail was left out
+                self._retry_uid(folder, uid)
                 continue
             part = pick_text_part(data.get(b"BODYSTRUCTURE"))
             if part is None:

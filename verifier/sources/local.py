@@ -14,7 +14,7 @@ from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.sources import Criteria, ScanStats
 
-_HEADER_LINE = re.compile(rb"^(?:From |[\x21-\x39\x3b-\x7e]{1,76}:)")
+_HEADER_LINE = re.compile(rb"^(?:From |>From |[\x21-\x39\x3b-\x7e]{1,76}[ \t]*:)")
 
 
 def looks_like_mail(raw: bytes) -> bool:
