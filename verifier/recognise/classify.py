@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from verifier.i18n import Texts
 from verifier.model import Classification, Kind, Reason, Trust
-from verifier.recognise.catalogue import languages, meta_facts
+from verifier.recognise.catalogue import languages, meta_facts, uses_vocabulary
 from verifier.recognise.forwarding import find_forward
-from verifier.recognise.kinds import KindVerdict, decide, has_vocabulary, signal_language
-from verifier.recognise.mailtext import ParsedMail, normalise, tidy
+from verifier.recognise.kinds import KindVerdict, decide, signal_language
+from verifier.recognise.mailtext import ParsedMail, normalise, parse_mail, tidy
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
 from verifier.recognise.voice import Voice, own_voice
 
 _COUNTED = (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
+
+english = Texts("en")  # the reasons in JSON and logs are English; the renderers use the codes
 
 
 def named_accounts(text: str) -> list[str]:
@@ -59,13 +62,18 @@ def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta:
             details.append(kind_reason("quoted_wording", kind=theirs.value))
     own = normalise(voice.text)
     if from_meta and kind is Kind.UNRELATED and quoted is None:
-        if has_vocabulary(own):
+        if uses_vocabulary(own):
             language = signal_language(own)
             code = "unclear_signals" if language else "unclear_wording"
             return Kind.UNCLEAR, None, [kind_reason(code, language=language or decided.language or "?")]
         if not own.strip() or (parsed.problems and not tidy(parsed.own_text)):
             return Kind.UNCLEAR, None, [kind_reason("unclear_unreadable")]
     return kind, quoted, details
+
+
+def classify_raw(raw: bytes) -> Classification:
+    """The one path from bytes to a classification, shared by check, watch, report and inspect."""
+    return classify(parse_mail(raw))
 
 
 def classify(parsed: ParsedMail) -> Classification:
@@ -106,7 +114,7 @@ def classify(parsed: ParsedMail) -> Classification:
         trust=trust,
         meta_sender=verdict.meta_sender,
         forwarded=forward is not None,
-        reasons=[reason.render("en") for reason in details],
+        reasons=[english.reason(reason) for reason in details],
         sent_at=parsed.sent_at,
         message_id=parsed.message_id,
         subject=parsed.subject,
@@ -118,4 +126,4 @@ def classify(parsed: ParsedMail) -> Classification:
     )
 
 
-__all__ = ["classify", "named_accounts", "normalise"]
+__all__ = ["classify", "classify_raw", "named_accounts", "normalise"]

@@ -64,10 +64,6 @@ class ParsedMail:
     def from_domain(self) -> str:
         return self.from_addr.rpartition("@")[2].lower().rstrip(".")
 
-    @property
-    def normalised_text(self) -> str:
-        return normalise(self.text)
-
 
 def _header_text(value: object) -> str:
     if value is None:

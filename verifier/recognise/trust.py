@@ -27,10 +27,6 @@ class TrustVerdict:
     details: list[Reason] = field(default_factory=list)
     impersonates: bool = False  # Meta's name or a look-alike domain on a non-Meta sender
 
-    @property
-    def reasons(self) -> list[str]:
-        return [reason.render("en") for reason in self.details]
-
 
 def meta_domain_of(domain: str) -> str | None:
     """The Meta organisational domain ``domain`` belongs to, by exact or dot-boundary suffix match (never substring)."""

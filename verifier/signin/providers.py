@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
+from verifier import data as data_files
 from verifier.config import AuthKind, ImapSettings
 from verifier.errors import ConfigError
 
@@ -28,7 +27,7 @@ class Preset:
 
 @cache
 def _data() -> dict:
-    return tomllib.loads(files("verifier.data").joinpath("providers.toml").read_text("utf-8"))
+    return data_files.load("providers.toml")
 
 
 @cache
