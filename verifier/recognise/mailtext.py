@@ -13,6 +13,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import lru_cache
 
 from verifier.recognise.mimefix import header_pieces, repair_boundary, safe_decode
 
@@ -76,14 +77,27 @@ def _header_text(value: object) -> str:
 
 def html_to_text(html: str, *, quotes: bool = True) -> str:
     """Readable text of an HTML part; without ``quotes`` the <blockquote>s (someone else's words) are left out."""
+    return _html_texts(html)[0 if quotes else 1]
+
+
+@lru_cache(maxsize=4)
+def _html_texts(html: str) -> tuple[str, str]:
+    """(all text, text without <blockquote>/<q>) from one parse: the full and the own text of a mail read the same
+    HTML part, and parsing it is the slow step (seconds per MB of table markup)."""
     from bs4 import BeautifulSoup  # imported here: keeps start-up fast for --help
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["style", "script", "head", "title"] + ([] if quotes else ["blockquote", "q"])):
+    for tag in soup(["style", "script", "head", "title"]):
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    return soup.get_text(" ")
+    full = soup.get_text(" ")
+    quoted = soup(["blockquote", "q"])
+    if not quoted:
+        return full, full
+    for tag in quoted:
+        tag.decompose()
+    return full, soup.get_text(" ")
 
 
 _KNOWN_CTE = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
