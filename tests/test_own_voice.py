@@ -188,3 +188,19 @@ def test_the_report_warns_that_someone_quoted_metas_confirmation(tmp_path: Path)
         result = run("--lang", lang, "--config", str(config), "check", "--no-archive", "--mailbox", f"maildir:{box}")
         assert result.exit_code == 1
         assert words in result.stdout
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hi lord.canterville,\n\nAnna Schmidt invited you to like We will honour your objection added to the same "
+        "Accounts Centre.\n",
+        "Hallo Lord,\n\nAnna Schmidt hat dich eingeladen, Wir erkennen deinen Einspruch an - derselben Kontenübersicht "
+        "hinzugefügt - zu abonnieren.\n",
+    ],
+    ids=["en page name", "de page name"],
+)
+def test_a_page_or_group_name_someone_chose_is_not_metas_voice(body: str):
+    """Names of Pages, groups and events are written by whoever created them, and Meta's mails print them unquoted."""
+    found = classify_raw(mail(body))
+    assert found.kind is not Kind.CONFIRMATION and found.notification == "invite"
