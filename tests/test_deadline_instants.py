@@ -59,3 +59,14 @@ def test_the_moment_is_shown_in_the_users_zone_with_the_zone(monkeypatch, zone: 
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_dates_of_mails_are_shown_as_days_where_the_user_is(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        sent = datetime(2025, 5, 26, 16, 30, tzinfo=timezone(timedelta(hours=-7)))
+        assert Texts("de").date(sent) == "27.05.2025" and Texts("en").date(sent) == "2025-05-27"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

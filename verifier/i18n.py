@@ -55,6 +55,8 @@ class Texts:
 
         if not isinstance(value, datetime):
             return "?"
+        if value.tzinfo is not None:  # the day where the user is, not where the sender's clock was
+            value = value.astimezone()
         return value.strftime("%d.%m.%Y" if self.lang == "de" else "%Y-%m-%d")
 
     def instant(self, value: object) -> str:
