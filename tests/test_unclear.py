@@ -237,3 +237,14 @@ def test_an_empty_but_readable_mailbox_is_missing(tmp_path: Path):
     for spec in (str(empty), f"mbox:{tmp_path / 'empty.mbox'}"):
         code, document = run_json("--config", str(config), "check", "--no-archive", "--mailbox", spec)
         assert code == 1 and set(statuses(document).values()) == {"missing"}
+
+
+@pytest.mark.parametrize("code", ["de", "en", "fr", "it", "es", "nl", "pl"])
+def test_in_every_language_the_rewording_signals_make_a_meta_mail_unclear(code: str):
+    from verifier.recognise.catalogue import languages
+
+    language = next(lang for lang in languages() if lang.code == code)
+    sentence = " … ".join(words[0] for words in language.signals.values())
+    found = classify_raw(mail("{user}: " + sentence + ".\n"))
+    assert found.kind is Kind.UNCLEAR, found.reasons
+    assert any(r.code == "unclear_signals" and r.params["language"] == code for r in found.details)
