@@ -42,9 +42,12 @@ def _platform(org: str | None, fallback_domain: str, claimed: str) -> str | None
     return None
 
 
-def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta: bool) -> tuple[Kind, Kind | None,
-                                                                                              list[Reason]]:
-    """(kind, quoted kind, reasons) from Meta's own words, with other people's words set aside."""
+OwnKind = tuple[Kind, Kind | None, list[Reason]]  # the kind, the kind other people's words would have had, why
+
+
+def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta: bool) -> OwnKind:
+    """The kind from Meta's own words, with other people's words set aside; "unclear" for a Meta mail about the
+    objection that no kind reaches, or whose text could not be read."""
     kind = Kind(decided.kind)
     details: list[Reason] = list(decided.details)
     quoted: Kind | None = None
