@@ -86,6 +86,10 @@ def test_a_meta_mail_naming_nobody_makes_every_otherwise_missing_group_unclear(t
     assert code == 1
     assert statuses(document) == {"Familie": "unclear", "Marie": "unclear", "Privat": "confirmed"}
     assert classify_raw(unknown).kind is Kind.UNCLEAR
+    config = write_config(tmp_path, groups=GROUPS)
+    text = run("--config", str(config), "check", "--no-archive", "--mailbox", f"maildir:{tmp_path / 'Maildir'}")
+    careful = [line for line in text.stdout.splitlines() if "may not be from Meta" in line]
+    assert len(careful) == (0 if auth == "default" else 2)  # an unverified one is never taken at its word
 
 
 def test_reworded_english_hits_every_signal_and_is_unclear_not_a_confirmation():

@@ -33,7 +33,7 @@ def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
         first = skipped[0] if skipped else "?"
         return t("step.unclear_unread", group=group.name, count=len(skipped), first=first, url=group.form_url)
     mail = max(unclear, key=lambda e: e.sent_at.timestamp() if e.sent_at else 0)
-    return t(
+    step = t(
         "step.unclear",
         group=group.name,
         subject=mail.subject or "?",
@@ -41,6 +41,10 @@ def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
         folder=mail.folder,
         url=group.form_url,
     )
+    if mail.trust is not Trust.VERIFIED:
+        # anyone can write "we won't use your information" under a Meta address where no provider checks it
+        step += " " + t("step.unclear_unverified", url=group.form_url)
+    return step
 
 
 def group_step(group: GroupResult, t: Texts, skipped: list[str] | None = None) -> str | None:
