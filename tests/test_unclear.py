@@ -252,3 +252,23 @@ def test_in_every_language_the_rewording_signals_make_a_meta_mail_unclear(code: 
     found = classify_raw(mail("{user}: " + sentence + ".\n"))
     assert found.kind is Kind.UNCLEAR, found.reasons
     assert any(r.code == "unclear_signals" and r.params["language"] == code for r in found.details)
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [
+        (b"text",),
+        ((b"x",),),
+        ([(b"text",)], b"mixed"),
+        ([],),
+        (b"message",),
+        (b"text", b"plain", None, None, None, None, "x"),
+        (b"text", b"plain", (b"charset", b"idna"), None, None, b"base64", 10, 1, None, (b"attachment",)),
+    ],
+)
+def test_an_odd_bodystructure_means_reading_the_whole_mail_never_a_stopped_scan(structure):
+    from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
+
+    part = pick_text_part(structure)  # must not raise
+    assert part is None or isinstance(part, TextPart)
+    assert isinstance(decode_text_part(b"\xe4\xff=ZZ", TextPart("1", "plain", "base64", "idna")), str)

@@ -254,7 +254,10 @@ class ImapSource:
                 # looked at again next run (headers only): the verdict keeps saying that a mail was left out
                 self._retry_uid(folder, uid)
                 continue
-            part = pick_text_part(data.get(b"BODYSTRUCTURE"))
+            try:
+                part = pick_text_part(data.get(b"BODYSTRUCTURE"))
+            except Exception:  # a structure no one expected: judge the whole mail rather than stop the scan
+                part = None
             if part is None:
                 wanted.append(uid)  # no text part we can judge alone (or a forwarded mail): read it whole
             else:
@@ -263,8 +266,12 @@ class ImapSource:
             section = f"BODY[{part.section}]"
             for uid, data in self._fetch(part_uids, [f"BODY.PEEK[{part.section}]"]).items():
                 body = data.get(section.encode())
-                text = decode_text_part(body if isinstance(body, bytes) else b"", part)
-                if criteria.text_might_matter(text):
+                try:
+                    text = decode_text_part(body if isinstance(body, bytes) else b"", part)
+                    matters = criteria.text_might_matter(text)
+                except Exception:  # one odd part never stops a scan (it once ended every run in exit 4)
+                    matters = True
+                if matters:
                     wanted.append(uid)
         return sorted(wanted)
 

@@ -52,6 +52,8 @@ def pick_text_part(structure: object) -> TextPart | None:
     plain: TextPart | None = None
     html: TextPart | None = None
     for section, leaf in _leaves(structure):
+        if len(leaf) < 2:
+            return None  # a structure a server should never send: judge the whole mail
         ctype, subtype = _text(leaf[0]), _text(leaf[1])
         if ctype == "message":
             return None  # an attached mail (a forward) may hold the confirmation: judge it whole
