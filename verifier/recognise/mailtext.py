@@ -15,7 +15,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import lru_cache
 
-from verifier.recognise.mimefix import header_pieces, repair_boundary, safe_decode
+from verifier.recognise.mimefix import guess_payload, header_pieces, repair_boundary, safe_decode, unknown_cte
 
 MAX_HTML_CHARS = 600_000  # html.parser is linear but slow (~3 s per MB of table markup); Meta mails are < 100 kB
 MAX_TEXT_CHARS = 400_000
@@ -100,42 +100,10 @@ def _html_texts(html: str) -> tuple[str, str]:
     return full, soup.get_text(" ")
 
 
-_KNOWN_CTE = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
-_LOOKS_QP = re.compile(r"=\r?\n|=[0-9A-F]{2}")
-_LOOKS_B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
-
-
-def _unknown_cte(part: Message) -> str | None:
-    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-    return None if cte in _KNOWN_CTE else cte
-
-
-def _guess_payload(part: Message, cte: str, problems: list[str]) -> bytes:
-    """A transfer encoding nobody knows: read it as what it looks like (QP, base64), else as it stands."""
-    import base64
-    import quopri
-
-    text = part.get_payload(decode=False)
-    text = text if isinstance(text, str) else ""
-    raw = text.encode("ascii", errors="replace")
-    if _LOOKS_QP.search(text):
-        problems.append(f"unknown transfer encoding {cte!r}, read as quoted-printable")
-        return quopri.decodestring(raw)
-    if text.strip() and _LOOKS_B64.match(text):
-        try:
-            decoded = base64.b64decode(raw, validate=False)
-            problems.append(f"unknown transfer encoding {cte!r}, read as base64")
-            return decoded
-        except ValueError:
-            pass
-    problems.append(f"unknown transfer encoding {cte!r}, read as it stands")
-    return raw
-
-
 def _decode_part(part: Message, problems: list[str]) -> str:
     try:
-        cte = _unknown_cte(part)
-        payload = _guess_payload(part, cte, problems) if cte else part.get_payload(decode=True)
+        cte = unknown_cte(part)
+        payload = guess_payload(part, cte, problems) if cte else part.get_payload(decode=True)
     except Exception as err:
         problems.append(f"part {part.get_content_type()} not decodable ({type(err).__name__})")
         return ""
@@ -275,7 +243,7 @@ def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, li
         message: Message = mail.message
         plain, html = list(mail.text_plain), list(mail.text_html)
         parsed.problems.extend(sorted(mail.defects_categories))
-        if any(_unknown_cte(part) for part in message.walk() if not part.is_multipart()):
+        if any(unknown_cte(part) for part in message.walk() if not part.is_multipart()):
             plain, html = _stdlib_parts(message, parsed.problems)  # mail-parser would pass the encoded text on
     except Exception as err:
         log.debug("mail-parser failed (%s); reading with the standard library", type(err).__name__)

@@ -1,10 +1,12 @@
 """Repairs for broken MIME, so that one odd mail is read as far as it can be and never stops a check: charset names
-that are no usable charset, undecodable encoded words, a multipart boundary that does not match its declaration."""
+that are no usable charset, undecodable encoded words, a multipart boundary that does not match its declaration,
+a transfer encoding nobody knows."""
 
 from __future__ import annotations
 
 import re
 from email.header import decode_header
+from email.message import Message
 
 
 def header_pieces(value: str) -> str:
@@ -60,3 +62,35 @@ def repair_boundary(raw: bytes) -> bytes | None:
         if found != want and found.startswith(stem) and abs(len(found) - len(want)) <= 3:
             return head[: declared.start(1)] + found + head[declared.end(1) :] + body
     return None
+
+
+_KNOWN_CTE = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
+_LOOKS_QP = re.compile(r"=\r?\n|=[0-9A-F]{2}")
+_LOOKS_B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+
+
+def unknown_cte(part: Message) -> str | None:
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    return None if cte in _KNOWN_CTE else cte
+
+
+def guess_payload(part: Message, cte: str, problems: list[str]) -> bytes:
+    """A transfer encoding nobody knows: read it as what it looks like (QP, base64), else as it stands."""
+    import base64
+    import quopri
+
+    text = part.get_payload(decode=False)
+    text = text if isinstance(text, str) else ""
+    raw = text.encode("ascii", errors="replace")
+    if _LOOKS_QP.search(text):
+        problems.append(f"unknown transfer encoding {cte!r}, read as quoted-printable")
+        return quopri.decodestring(raw)
+    if text.strip() and _LOOKS_B64.match(text):
+        try:
+            decoded = base64.b64decode(raw, validate=False)
+            problems.append(f"unknown transfer encoding {cte!r}, read as base64")
+            return decoded
+        except ValueError:
+            pass
+    problems.append(f"unknown transfer encoding {cte!r}, read as it stands")
+    return raw
