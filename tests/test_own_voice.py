@@ -204,3 +204,17 @@ def test_a_page_or_group_name_someone_chose_is_not_metas_voice(body: str):
     """Names of Pages, groups and events are written by whoever created them, and Meta's mails print them unquoted."""
     found = classify_raw(mail(body))
     assert found.kind is not Kind.CONFIRMATION and found.notification == "invite"
+
+
+def test_over_imap_a_verified_comment_notification_never_confirms(dovecot, tmp_path: Path):
+    """The headline attack end to end on a real Dovecot: the comment notification, in Junk and INBOX, with --strict."""
+    from helpers import PASSWORD_ENV, imap_config
+
+    for folder in ("INBOX", "Junk"):
+        dovecot.deliver(mail(NOTIFICATION_BODIES["en comment"], subject="anna.schmidt commented on your post"), folder)
+    dovecot.deliver(mail(NOTIFICATION_BODIES["de message"], user="bello.der.hund"), "INBOX")
+    config = imap_config(tmp_path, dovecot)
+    code, document = run_json("--config", str(config), "check", "--strict", "--no-archive", env=PASSWORD_ENV)
+    assert code == 1
+    assert statuses(document) == {"Privat": "missing", "Bello": "missing", "Verein": "missing"}
+    assert {q["notification"] for q in document["quoted"]} == {"comment", "message"}
