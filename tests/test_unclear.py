@@ -272,3 +272,27 @@ def test_an_odd_bodystructure_means_reading_the_whole_mail_never_a_stopped_scan(
     part = pick_text_part(structure)  # must not raise
     assert part is None or isinstance(part, TextPart)
     assert isinstance(decode_text_part(b"\xe4\xff=ZZ", TextPart("1", "plain", "base64", "idna")), str)
+
+
+def test_a_maildir_folder_that_cannot_be_listed_is_left_out_with_a_reason(tmp_path: Path, monkeypatch):
+    """(Permissions do not stop root, so the failing listing is simulated.) The other folders still count; the groups
+    that would be missing are unclear, since the unlisted folder may hold the confirmation."""
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    box.add(mail(EN_CONFIRMATION, user="lord.canterville"))
+    junk = box.add_folder("Junk")
+    junk.add(mail(DE_CONFIRMATION, user="marie.luise_92"))
+    box.close()
+    real = Path.iterdir
+
+    def refusing(self: Path):
+        if self.parent.name == ".Junk":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", refusing)
+    config = write_config(tmp_path, groups=GROUPS)
+    spec = f"maildir:{tmp_path / 'Maildir'}"
+    code, document = run_json("--config", str(config), "check", "--no-archive", "--mailbox", spec)
+    assert code == 1
+    assert statuses(document) == {"Familie": "unclear", "Marie": "unclear", "Privat": "confirmed"}
+    assert any("cannot list" in line and "Permission denied" in line for line in document["skipped"])

@@ -108,7 +108,11 @@ class MaildirSource(_LocalSource):
 
     def _folders(self) -> list[tuple[str, Path]]:
         folders = [("INBOX", self.path)]
-        for child in sorted(self.path.iterdir()):
+        try:
+            children = sorted(self.path.iterdir())
+        except OSError as err:
+            raise SourceError(f"{self.path}: cannot list the Maildir ({err.strerror}).") from None
+        for child in children:
             if child.name.startswith(".") and child.is_dir() and (child / "cur").is_dir():
                 folders.append((child.name[1:].replace(".", "/"), child))
         return folders
@@ -120,7 +124,12 @@ class MaildirSource(_LocalSource):
                 directory = folder / sub
                 if not directory.is_dir():
                     continue
-                for file in sorted(directory.iterdir()):
+                try:
+                    files = sorted(directory.iterdir())
+                except OSError as err:  # one folder that cannot be listed: its mails are left out, with the reason
+                    self.stats.skipped.append(f"maildir:{directory}: cannot list ({err.strerror}); not read")
+                    continue
+                for file in files:
                     if file.name.startswith(".") or not file.is_file():
                         continue
                     raw = self._read(file)
@@ -134,7 +143,10 @@ class EmlSource(_LocalSource):
         super().__init__(f"eml:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
-        files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
+        try:
+            files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
+        except OSError as err:
+            raise SourceError(f"{self.path}: cannot list the folder ({err.strerror}).") from None
         for file in files:
             if file.parent.name not in self.stats.folders:
                 self.stats.folders.append(file.parent.name)
