@@ -4,6 +4,7 @@ warning instead. Crafted as an attacker would: the notifications below are verif
 
 from __future__ import annotations
 
+import json
 import mailbox
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -27,6 +28,7 @@ DE_QUOTE = (
     "Entwicklung und Verbesserung generativer KI-Modelle verwenden und deinem Widerspruch auch für alle Konten "
     "nachkommen, die du derselben Kontenübersicht hinzugefügt hast."
 )
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 IG_SENDER = "Instagram <no-reply@mail.instagram.com>"
 FOOTER = "\n\nThis message was sent to {to} and intended for {user}.\n"
 
@@ -218,3 +220,17 @@ def test_over_imap_a_verified_comment_notification_never_confirms(dovecot, tmp_p
     assert code == 1
     assert statuses(document) == {"Privat": "missing", "Bello": "missing", "Verein": "missing"}
     assert {q["notification"] for q in document["quoted"]} == {"comment", "message"}
+
+
+@pytest.mark.parametrize("code", ["de", "en", "fr", "it", "es", "nl", "pl"])
+def test_no_framing_occurs_in_any_genuine_fixture_of_metas_own_flow(code: str):
+    """A framing that a real confirmation, receipt, code or rejection could contain would turn it into "missing"."""
+    from verifier.recognise.mailtext import normalise, parse_mail
+    from verifier.recognise.voice import notification_kind
+
+    for path in sorted(FIXTURES.glob("*.eml")):
+        expected = json.loads(path.with_name(path.stem + ".expected.json").read_text("utf-8"))
+        if expected["kind"] in ("unrelated", "announcement") or expected["language"] != code:
+            continue
+        parsed = parse_mail(path.read_bytes())
+        assert notification_kind(normalise(parsed.subject + "\n" + parsed.text)) is None, path.name
