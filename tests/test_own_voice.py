@@ -234,3 +234,30 @@ def test_no_framing_occurs_in_any_genuine_fixture_of_metas_own_flow(code: str):
             continue
         parsed = parse_mail(path.read_bytes())
         assert notification_kind(normalise(parsed.subject + "\n" + parsed.text)) is None, path.name
+
+
+@pytest.mark.parametrize("where", ["quoted lines", "quoted passage", "attached message"])
+def test_wording_only_in_a_quote_without_known_framing_is_unclear_with_a_caution(tmp_path: Path, where: str):
+    """Whose words they are is unknown (a notification kind the catalogue does not know yet, or Meta quoting): never
+    evidence, never "missing" either — the user reads it, warned that it may be someone else's."""
+    confirmation = EN_CONFIRMATION.format(user="lord.canterville", to="x")
+    if where == "quoted lines":
+        raw = mail("Hi lord.canterville,\n\n" + "\n".join("> " + line for line in confirmation.splitlines()) + FOOTER)
+    elif where == "quoted passage":
+        raw = mail('Hi lord.canterville,\n\nanna.schmidt did something new: "' + EN_QUOTE + '"' + FOOTER)
+    else:
+        raw = _mime([(confirmation, "rfc822", None)])
+    found = classify_raw(raw)
+    assert (found.kind, found.quoted) == (Kind.UNCLEAR, Kind.CONFIRMATION), found.reasons
+    box = _maildir(tmp_path, [raw])
+    result = run_text(tmp_path, box)
+    assert result.exit_code == 1
+    assert "Privat: UNCLEAR" in result.stdout.replace("UNCLEAR: OPEN THE MAIL", "UNCLEAR")
+    assert "may be someone else's words" in result.stdout
+
+
+def run_text(tmp_path: Path, box: Path):
+    from helpers import run
+
+    config = write_config(tmp_path)
+    return run("--lang", "en", "--config", str(config), "check", "--no-archive", "--mailbox", f"maildir:{box}")

@@ -61,8 +61,12 @@ def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta:
                 details.append(kind_reason("notification_quote", what=voice.notification, kind=quoted.value))
             return Kind.UNRELATED, quoted, details
         if theirs in _COUNTED and kind not in _COUNTED:
+            # The wording is only in a quote or an attachment, and no known framing says whose words they are: never
+            # evidence, and not "nothing found" either — the user reads it, warned that it may be someone else's.
             quoted = theirs
             details.append(kind_reason("quoted_wording", kind=theirs.value))
+            if from_meta:
+                return Kind.UNCLEAR, quoted, details
     own = normalise(voice.text)
     if from_meta and kind is Kind.UNRELATED and quoted is None:
         if uses_vocabulary(own):

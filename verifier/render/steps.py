@@ -41,6 +41,8 @@ def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
         folder=mail.folder,
         url=group.form_url,
     )
+    if mail.quoted is not None:
+        step += " " + t("step.unclear_quoted")
     if mail.trust is not Trust.VERIFIED:
         # anyone can write "we won't use your information" under a Meta address where no provider checks it
         step += " " + t("step.unclear_unverified", url=group.form_url)
