@@ -226,7 +226,10 @@ def test_a_pdf_given_as_mbox_or_eml_is_an_error_never_a_verdict(tmp_path: Path):
     folder = tmp_path / "saved"
     folder.mkdir()
     (folder / "a.eml").write_bytes(pdf.read_bytes())
-    for spec in (f"mbox:{pdf}", str(pdf), str(folder)):
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    (downloads / "proof.pdf").write_bytes(pdf.read_bytes())
+    for spec in (f"mbox:{pdf}", str(pdf), str(folder), str(downloads)):
         result = run("--config", str(config), "check", "--no-archive", "--mailbox", spec)
         assert result.exit_code == 2, (spec, result.stdout)
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

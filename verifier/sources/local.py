@@ -145,8 +145,14 @@ class EmlSource(_LocalSource):
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         try:
             files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
+            others = not files and any(p.is_file() and not p.name.startswith(".") for p in self.path.rglob("*"))
         except OSError as err:
             raise SourceError(f"{self.path}: cannot list the folder ({err.strerror}).") from None
+        if others:
+            # files, but not one mail among them (a Downloads folder, a PDF export): a wrong path, not an empty mailbox
+            raise SourceError(
+                f"{self.path} holds no .eml file. Give --mailbox maildir:PATH, mbox:PATH or a folder of .eml files."
+            )
         for file in files:
             if file.parent.name not in self.stats.folders:
                 self.stats.folders.append(file.parent.name)
