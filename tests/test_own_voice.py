@@ -261,3 +261,18 @@ def run_text(tmp_path: Path, box: Path):
 
     config = write_config(tmp_path)
     return run("--lang", "en", "--config", str(config), "check", "--no-archive", "--mailbox", f"maildir:{box}")
+
+
+def test_a_cron_run_reports_a_new_quoting_notification_once(tmp_path: Path):
+    from helpers import run
+
+    box = _maildir(tmp_path, [mail(EN_CONFIRMATION.replace("{user}", "someone"), user="x")])
+    config = write_config(tmp_path)
+    archive = str(tmp_path / "evidence.sqlite")
+    args = ["--lang", "en", "--config", str(config), "check", "--quiet", "--archive", archive]
+    args += ["--mailbox", f"maildir:{box}"]
+    run(*args)
+    mailbox.Maildir(box).add(mail(NOTIFICATION_BODIES["en comment"], subject="anna.schmidt commented on your post"))
+    second = run(*args)
+    assert "someone quoted Meta's objection wording" in second.stdout
+    assert "someone quoted" not in run(*args).stdout  # nothing new: a cron run says nothing
