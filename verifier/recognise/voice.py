@@ -27,7 +27,7 @@ _QUOTED_PASSAGE = re.compile(r'"[^"]{24,}"')
 @dataclass(frozen=True)
 class Voice:
     text: str  # tidied: the words Meta wrote itself (for a mail not from Meta: all its words)
-    notification: str | None = None  # "comment", "message", "tag", "group_post", "reply", "caption"
+    notification: str | None = None  # "comment", "message", "tag", "group_post", "reply", "caption", "invite", …
     framing: str | None = None  # the framing phrase found
     removed: bool = False  # quoted or attached words were left out
 
