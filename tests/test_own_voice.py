@@ -226,7 +226,7 @@ def test_over_imap_a_verified_comment_notification_never_confirms(dovecot, tmp_p
 def test_no_framing_occurs_in_any_genuine_fixture_of_metas_own_flow(code: str):
     """A framing that a real confirmation, receipt, code or rejection could contain would turn it into "missing"."""
     from verifier.recognise.mailtext import normalise, parse_mail
-    from verifier.recognise.voice import notification_kind
+    from verifier.recognise.ownwords import notification_kind
 
     for path in sorted(FIXTURES.glob("*.eml")):
         expected = json.loads(path.with_name(path.stem + ".expected.json").read_text("utf-8"))

@@ -8,9 +8,9 @@ from verifier.recognise.catalogue import languages, meta_facts, uses_vocabulary
 from verifier.recognise.forwarding import find_forward
 from verifier.recognise.kinds import KindVerdict, decide, signal_language
 from verifier.recognise.mailtext import ParsedMail, normalise, parse_mail, tidy
+from verifier.recognise.ownwords import OwnWords, own_words
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
-from verifier.recognise.voice import Voice, own_voice
 
 _COUNTED = (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
 
@@ -45,20 +45,20 @@ def _platform(org: str | None, fallback_domain: str, claimed: str) -> str | None
 OwnKind = tuple[Kind, Kind | None, list[Reason]]  # the kind, the kind other people's words would have had, why
 
 
-def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta: bool) -> OwnKind:
+def _own_kind(parsed: ParsedMail, words: OwnWords, decided: KindVerdict, from_meta: bool) -> OwnKind:
     """The kind from Meta's own words, with other people's words set aside; "unclear" for a Meta mail about the
     objection that no kind reaches, or whose text could not be read."""
     kind = Kind(decided.kind)
     details: list[Reason] = list(decided.details)
     quoted: Kind | None = None
-    if voice.notification is not None or voice.removed:
+    if words.notification is not None or words.removed:
         everything = decide(normalise(parsed.subject + "\n" + parsed.text))
         theirs = Kind(everything.kind)
-        if voice.notification is not None:
+        if words.notification is not None:
             quoted = kind if kind in _COUNTED else theirs if theirs in _COUNTED else None
-            details = [kind_reason("notification", what=voice.notification, phrase=voice.framing or "")]
+            details = [kind_reason("notification", what=words.notification, phrase=words.framing or "")]
             if quoted is not None:
-                details.append(kind_reason("notification_quote", what=voice.notification, kind=quoted.value))
+                details.append(kind_reason("notification_quote", what=words.notification, kind=quoted.value))
             return Kind.UNRELATED, quoted, details
         if theirs in _COUNTED and kind not in _COUNTED:
             # The wording is only in a quote or an attachment, and no known framing says whose words they are: never
@@ -67,7 +67,7 @@ def _own_kind(parsed: ParsedMail, voice: Voice, decided: KindVerdict, from_meta:
             details.append(kind_reason("quoted_wording", kind=theirs.value))
             if from_meta:
                 return Kind.UNCLEAR, quoted, details
-    own = normalise(voice.text)
+    own = normalise(words.text)
     if from_meta and kind is Kind.UNRELATED and quoted is None:
         if uses_vocabulary(own):
             language = signal_language(own)
@@ -86,9 +86,9 @@ def classify_raw(raw: bytes) -> Classification:
 def classify(parsed: ParsedMail) -> Classification:
     shown = tidy(parsed.subject + "\n" + parsed.text)
     from_meta = meta_domain_of(parsed.from_domain) is not None if parsed.from_domain else False
-    voice = own_voice(parsed, from_meta)
-    decided = decide(normalise(voice.text))
-    kind, quoted, details = _own_kind(parsed, voice, decided, from_meta)
+    words = own_words(parsed, from_meta)
+    decided = decide(normalise(words.text))
+    kind, quoted, details = _own_kind(parsed, words, decided, from_meta)
     verdict = judge(parsed)
     trust = verdict.trust
     details += verdict.details
@@ -116,7 +116,7 @@ def classify(parsed: ParsedMail) -> Classification:
         platform=platform,
         language=decided.language,
         # names only from Meta's own words: "Hi anna," inside a quoted comment greets someone else
-        accounts=named_accounts(voice.text if from_meta else shown),
+        accounts=named_accounts(words.text if from_meta else shown),
         recipient=recipient,
         trust=trust,
         meta_sender=verdict.meta_sender,
@@ -129,7 +129,7 @@ def classify(parsed: ParsedMail) -> Classification:
         sha256=parsed.sha256,
         details=details,
         quoted=quoted,
-        notification=voice.notification,
+        notification=words.notification,
     )
 
 

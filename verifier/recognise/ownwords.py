@@ -25,7 +25,7 @@ _QUOTED_PASSAGE = re.compile(r'"[^"]{24,}"')
 
 
 @dataclass(frozen=True)
-class Voice:
+class OwnWords:
     text: str  # tidied: the words Meta wrote itself (for a mail not from Meta: all its words)
     notification: str | None = None  # "comment", "message", "tag", "group_post", "reply", "caption", "invite", …
     framing: str | None = None  # the framing phrase found
@@ -42,14 +42,14 @@ def notification_kind(folded: str) -> tuple[str, str] | None:
     return None
 
 
-def own_voice(parsed: ParsedMail, from_meta: bool) -> Voice:
+def own_words(parsed: ParsedMail, from_meta: bool) -> OwnWords:
     """For a mail from a Meta domain: only Meta's own words. For any other mail (a forward, a newsletter): all of it,
     since a forwarded confirmation is quoted on purpose; its trust is never "verified" anyway."""
     everything = tidy(parsed.subject + "\n" + parsed.text)
     if not from_meta:
         framing = notification_kind(everything.casefold())
-        return Voice(everything, *(framing or (None, None)))
+        return OwnWords(everything, *(framing or (None, None)))
     own = _QUOTED_LINE.sub(" ", parsed.own_text)
     framing = notification_kind(tidy(parsed.subject + "\n" + own).casefold())
     text = tidy(_QUOTED_PASSAGE.sub(' "…" ', tidy(parsed.subject + "\n" + own)))
-    return Voice(text, *(framing or (None, None)), removed=text != everything)
+    return OwnWords(text, *(framing or (None, None)), removed=text != everything)
