@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import run, run_json, statuses, write_config
 
-from verifier.config import Account, ArchiveSettings, Group, ImapSettings, Settings
+from verifier.config import Account, ArchiveSettings, Group, ImapSettings, MailboxSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXPECTED = {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
@@ -103,10 +103,10 @@ def test_config_example_documents_every_setting():
     tomllib.loads(text)  # and it is valid TOML
     documented = set(re.findall(r"^\s*#?\s*([a-z0-9_]+)\s*=", text, flags=re.MULTILINE))
     documented |= set(re.findall(r"\b(platform|username|name) =", text))
-    wanted = {n for model in (ImapSettings, ArchiveSettings, Group, Account) for n in model.model_fields} | set(
-        Settings.model_fields
-    )
-    wanted -= {"imap", "archive", "groups"}  # sections, not keys
+    models = (ImapSettings, MailboxSettings, ArchiveSettings, Group, Account)
+    wanted = {n for model in models for n in model.model_fields} | set(Settings.model_fields)
+    wanted -= {"imap", "archive", "groups", "mailboxes"}  # sections, not keys
+    assert "[[mailboxes]]" in text
     assert wanted <= documented, f"undocumented in config.example.toml: {sorted(wanted - documented)}"
 
 

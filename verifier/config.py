@@ -11,7 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -87,6 +96,27 @@ class ImapSettings(BaseModel):
         return value.strip() if value else value
 
 
+class MailboxSettings(ImapSettings):
+    """One of several mailboxes (``[[mailboxes]]``): an IMAP account with the ``[imap]`` keys, or a local source."""
+
+    name: str | None = None  # how reports call it; default: the username, or the local source as written
+    mailbox: str | None = None  # any form `--mailbox` takes: maildir:PATH, mbox:PATH, thunderbird, a folder
+
+    @model_validator(mode="after")
+    def _imap_or_local(self) -> MailboxSettings:
+        if self.mailbox is not None and (self.host or self.username):
+            raise ValueError("give either mailbox (a local source) or host/username (an IMAP account), not both")
+        if self.mailbox is None and not self.username:
+            raise ValueError("needs username (and host, unless a preset knows it) or mailbox = \"maildir:PATH\"")
+        if self.mailbox is not None and not self.mailbox.strip():
+            raise ValueError("mailbox is empty")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.mailbox or self.username or "?"
+
+
 class ArchiveSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -107,6 +137,20 @@ class Settings(BaseSettings):
     imap: ImapSettings = ImapSettings()
     archive: ArchiveSettings = ArchiveSettings()
     groups: list[Group] = []
+    mailboxes: list[MailboxSettings] = []  # several mailboxes in one check; [imap] with a username is one more
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Settings:
+        labels = [box.label for box in self.all_mailboxes()]
+        if twice := sorted({label for label in labels if labels.count(label) > 1}):
+            raise ValueError(f"two mailboxes are called {twice[0]!r}: give each [[mailboxes]] its own name")
+        return self
+
+    def all_mailboxes(self) -> list[MailboxSettings]:
+        """Every mailbox a check reads: [imap] first (if it names an account), then each [[mailboxes]]."""
+        if not self.imap.username:
+            return list(self.mailboxes)
+        return [MailboxSettings.model_validate(dict(self.imap)), *self.mailboxes]
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,8 @@ class GroupStatus(StrEnum):
     # a Meta mail about the objection the tool cannot judge (reworded, unreadable), or a mail that could not be read:
     # never "missing" on a guess — the user is told which mail to open
     UNCLEAR = "unclear"
+    # nothing decisive found, and a mailbox that might hold the confirmation could not be read: a fault, no verdict
+    UNKNOWN = "unknown"
 
 
 NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING, GroupStatus.UNCLEAR}
@@ -42,11 +44,15 @@ class Evidence(ClassifiedMail):
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
     quoted: Kind | None = None  # objection wording only in someone else's words (a comment …): a warning
     notification: str | None = None
+    mailbox: Line = ""  # which of several configured mailboxes it came from
 
     @classmethod
-    def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
+    def of(
+        cls, found: Classification, folder: str, location: str, *, archived: bool = False, mailbox: str = ""
+    ) -> Evidence:
         shared = carried_over(found, cls)
-        return cls(**shared, accounts_named=found.accounts, folder=folder, location=location, archived=archived)
+        where = {"folder": folder, "location": location, "archived": archived, "mailbox": mailbox}
+        return cls(**shared, accounts_named=found.accounts, **where)
 
 
 class DeadlineNote(BaseModel):
@@ -70,6 +76,16 @@ class GroupResult(BaseModel):
     deadline: DeadlineNote | None = None
 
 
+class MailboxResult(BaseModel):
+    """One of several configured mailboxes: read whole, or why not (then no group is "missing" because of it)."""
+
+    name: Line
+    source: Line = ""  # "lord@gmx.de at imap.gmx.net", "thunderbird:/home/…"; empty if it could not even be opened
+    folders: list[Line] = []  # named by the server
+    error: Line | None = None  # one line: what went wrong and what to do (it may quote the server)
+    exit_code: int = 0  # the error's own exit code (3 sign-in, 4 mailbox, 2 configuration)
+
+
 class Report(BaseModel):
     checked_at: datetime
     source: Line
@@ -79,6 +95,8 @@ class Report(BaseModel):
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
     quoted: list[Evidence] = []  # Meta's notifications in which someone else wrote objection wording: never counted
     skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
+    unread_folders: list[Line] = []  # folders whose mail could not be read at all: no group is "missing" then
     stats: dict[str, int] = Field(default_factory=dict)
+    mailboxes: list[MailboxResult] = []  # with several configured mailboxes: each one, read or failed
     strict: bool = False
     exit_code: int = 0

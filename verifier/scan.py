@@ -77,7 +77,7 @@ def from_archive(archive: Archive, *, archived: bool = True, skipped: list[str] 
         raw = archive.raw(record.id or 0)
         classification = judged(raw, f"archive #{record.id} {record.location}", [] if skipped is None else skipped)
         if classification is not None:
-            kept.append(Found(classification, record.folder, record.location, raw, archived=archived))
+            kept.append(Found(classification, record.folder, record.location, raw, archived, record.mailbox))
     return kept
 
 
@@ -166,6 +166,7 @@ def check(
         folders=source.stats.folders,
         skipped=source.stats.skipped + archive_skipped,
         strict=strict,
+        unread_folders=source.stats.unread_folders,
     )
     report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
     if previous is not None and incremental:

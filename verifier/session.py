@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
-from verifier.config import Settings, load_settings, resolve_config_path
+from verifier.config import ImapSettings, MailboxSettings, Settings, load_settings, resolve_config_path
 from verifier.errors import ConfigError
-from verifier.sources import MailSource
+from verifier.sources import Mailbox, MailSource
 
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
 
@@ -25,6 +26,13 @@ def demo_dir() -> Path:
 class Session:
     settings: Settings
     open_source: Callable[[], MailSource]
+    # several [[mailboxes]]: one check reads them all (open_source then refuses: `watch` and `login` need one)
+    mailboxes: list[Mailbox] = field(default_factory=list)
+    since: date | None = None  # a [[mailboxes]] entry's own `since`; else [imap] since
+
+    @property
+    def scan_since(self) -> date:
+        return self.since or self.settings.imap.since
 
 
 def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
@@ -43,22 +51,65 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
         session = Session(settings, open_demo)
     else:
         settings = load_settings(resolve_config_path(config_path))
-        if mailbox:
+        boxes = settings.all_mailboxes()
+        chosen = next((box for box in boxes if mailbox and box.label == mailbox), None)
+        if chosen is not None:  # `--mailbox NAME` picks one of the configured mailboxes
+            session = _single(settings, chosen, interactive)
+        elif mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
             session = Session(settings, lambda: open_local(mailbox))
+        elif len(boxes) > 1:
+            session = Session(settings, _needs_one(boxes), [_mailbox(box, interactive) for box in boxes])
+        elif boxes and boxes[0].mailbox:
+            session = _single(settings, boxes[0], interactive)
         else:
-            session = Session(settings, _imap_opener(settings, interactive))
+            session = Session(settings, _imap_opener(settings.imap, interactive))
     if not settings.groups:
         raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
     return session
 
 
-def _imap_opener(settings: Settings, interactive: bool) -> Callable[[], MailSource]:
+def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Session:
+    from verifier.sources.local import open_local
+
+    if box.mailbox:
+        spec = box.mailbox
+        open_local(spec)
+        return Session(settings, lambda: open_local(spec), since=box.since)
+    return Session(settings, _imap_opener(box, interactive), since=box.since)
+
+
+def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
+    def refuse() -> MailSource:
+        names = ", ".join(box.label for box in boxes)
+        raise ConfigError(f"This reads one mailbox at a time: give --mailbox NAME (the config has: {names}).")
+
+    return refuse
+
+
+def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
+    """Opened lazily: a sign-in that cannot be set up here is this mailbox's error, not the whole check's."""
+    from verifier.sources.local import open_local
+
+    if box.mailbox:
+        spec = box.mailbox
+
+        def open_one() -> MailSource:
+            return open_local(spec)
+    else:
+
+        def open_one() -> MailSource:
+            return _imap_opener(box, interactive)()
+
+    return Mailbox(box.label, open_one, box.since)
+
+
+def _imap_opener(settings: ImapSettings, interactive: bool) -> Callable[[], MailSource]:
     from verifier.signin.credentials import PasswordLogin, credentials_for
     from verifier.signin.providers import with_preset
     from verifier.sources.imap import ImapSource
 
-    imap = with_preset(settings.imap)
+    imap = with_preset(settings)
     credentials = credentials_for(imap, interactive=interactive)
     if isinstance(credentials, PasswordLogin):
         # ask (or run password_command) once per run, however often `watch` reconnects; tokens stay fresh per connect

@@ -10,7 +10,11 @@ from verifier.cli.common import archive_option, at_terminal, open_archive, warn
 
 
 @click.command()
-@click.option("--mailbox", help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, folder of .eml).")
+@click.option(
+    "--mailbox",
+    help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, folder of .eml/.msg), or one "
+    "of the config's [[mailboxes]] by name.",
+)
 @click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox (no archive unless --archive).")
 @click.option(
     "--timeout", "timeout_text", default="2h", show_default=True, help="Give up after this long (90s, 30m, 2h)."
@@ -59,12 +63,26 @@ def watch(
     lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
     archive = open_archive(archive_path, settings.archive.path) if use_archive else None
     archive = archive or Archive.in_memory()
-    source = session.open_source()
+    if session.mailboxes:  # several [[mailboxes]]: each wake-up reads them all, as `check` does
+        from verifier.multiscan import check_mailboxes, open_for_waiting
 
-    def check_once():
-        with run_lock(lock_path if use_archive else None):
-            outcome = run_check(source, settings.groups, settings.imap.since, strict=strict, archive=archive, warn=warn)
-        return outcome.report
+        source = open_for_waiting(session.mailboxes, warn)
+
+        def check_once():
+            with run_lock(lock_path if use_archive else None):
+                outcome = check_mailboxes(session.mailboxes, settings.groups, strict=strict, archive=archive, warn=warn)
+            last.append(outcome.report)
+            return outcome.report
+    else:
+        source = session.open_source()
+
+        def check_once():
+            with run_lock(lock_path if use_archive else None):
+                since = session.scan_since
+                outcome = run_check(source, settings.groups, since, strict=strict, archive=archive, warn=warn)
+            return outcome.report
+
+    last: list = []  # the reports of several mailboxes: the last one decides the exit code if one stays unread
 
     wanted = set(groups) or None
     names = ", ".join(sorted(wanted or known))
@@ -81,6 +99,11 @@ def watch(
     finally:
         source.close()
         archive.close()
+    if code != 0 and last and last[-1].mailboxes and any(m.error for m in last[-1].mailboxes):
+        # a mailbox could still not be read at the end: that is the outcome, not "nothing came"
+        for failed in (m for m in last[-1].mailboxes if m.error):
+            click.echo(f"verify-objection: mailbox {failed.name!r}: {failed.error}", err=True)
+        sys.exit(last[-1].exit_code)
     click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=names, until=until))
     sys.exit(int(code))
 

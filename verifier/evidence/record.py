@@ -57,6 +57,7 @@ class EvidenceRecord(ClassifiedMail):
     size: int
     accounts_named: list[Line] = Field(default_factory=list)  # mail and server text: cleaned, also when read back
     source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
+    mailbox: Line = ""  # its [[mailboxes]] name, when the config has several
     folder: Line
     location: Line
     found_at: datetime
@@ -138,6 +139,7 @@ def record_of(found: Found, checked_at: datetime, source: str, *, keep_keys: boo
         size=len(found.raw),
         accounts_named=c.accounts,
         source=source,
+        mailbox=found.mailbox,
         folder=found.folder,
         location=found.location,
         found_at=checked_at,

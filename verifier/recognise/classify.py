@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from verifier.i18n import Texts
-from verifier.model import Classification, Kind, Reason, Trust
+from verifier.model import CONVERTED_HEADER, Classification, Kind, Reason, Trust
 from verifier.recognise.catalogue import languages, meta_facts, uses_vocabulary
 from verifier.recognise.forwarding import find_forward
 from verifier.recognise.kinds import KindVerdict, decide, signal_language
@@ -83,6 +83,14 @@ def classify_raw(raw: bytes) -> Classification:
     return classify(parse_mail(raw))
 
 
+def is_converted(raw: bytes) -> bool:
+    """Was this mail rebuilt from another format (sources/msg.py marks it)? Looked for in the whole header block:
+    the mark only ever lowers trust, so wherever a sender puts it, it cannot help them."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    marker = CONVERTED_HEADER.encode("ascii").lower() + b":"
+    return any(line.lower().startswith(marker) for line in head.splitlines())
+
+
 def classify(parsed: ParsedMail) -> Classification:
     shown = tidy(parsed.subject + "\n" + parsed.text)
     from_meta = meta_domain_of(parsed.from_domain) is not None if parsed.from_domain else False
@@ -106,6 +114,11 @@ def classify(parsed: ParsedMail) -> Classification:
             details.append(trust_reason("wording_elsewhere", domain=parsed.from_domain or "?"))
             kind = Kind.UNRELATED
         trust = Trust.SUSPICIOUS
+    if is_converted(parsed.raw):
+        # the signed bytes are gone: the headers kept in such a file may say dkim=pass, but nothing can be checked
+        details.append(trust_reason("converted_copy", format="Outlook .msg"))
+        if trust is Trust.VERIFIED:
+            trust = Trust.UNVERIFIED
     org = meta_domain_of(parsed.from_domain)
     original = forward.original_from.rpartition("@")[2] if forward else ""
     platform = _platform(org, original, parsed.from_name + " " + parsed.from_domain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def _unreadable(file: str, why: str) -> Inspection:
     return Inspection(file=file, error=why, reasons=[Texts("en").reason(reason)], details=[reason])
 
 
-def inspect_file(path: Path) -> Inspection:
+# Turns a saved file's bytes into a mail (an Outlook .msg into RFC 822); raises ValueError with the reason.
+Convert = Callable[[Path, bytes], bytes]
+
+
+def inspect_file(path: Path, convert: Convert | None = None) -> Inspection:
     from verifier.recognise.classify import classify_raw
 
     file = str(path)
@@ -58,11 +63,16 @@ def inspect_file(path: Path) -> Inspection:
         return _unreadable(file, "a directory, not a mail file")
     except OSError as err:
         return _unreadable(file, err.strerror or type(err).__name__)
+    if convert is not None:
+        try:
+            raw = convert(path, raw)
+        except ValueError as err:
+            return _unreadable(file, str(err))
     return Inspection.of(file, classify_raw(raw))
 
 
-def inspect_files(paths: list[Path]) -> list[Inspection]:
-    return [inspect_file(path) for path in paths]
+def inspect_files(paths: list[Path], convert: Convert | None = None) -> list[Inspection]:
+    return [inspect_file(path, convert) for path in paths]
 
 
 def as_json(results: list[Inspection]) -> str:

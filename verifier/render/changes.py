@@ -26,7 +26,7 @@ def changes(previous: Report | None, report: Report, t: Texts) -> list[str]:
                     "change.new_mail",
                     kind=t(f"kind.{evidence.kind.value}"),
                     date=t.date(evidence.sent_at),
-                    folder=evidence.folder,
+                    folder=f"{evidence.mailbox}: {evidence.folder}" if evidence.mailbox else evidence.folder,
                     sender=evidence.sender or "?",
                     trust=evidence.trust.value,
                 )

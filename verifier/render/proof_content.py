@@ -103,6 +103,7 @@ def _evidence_blocks(evidence: Evidence, proof: Proof, t: Texts) -> list[Block]:
     rows = [
         Row(t("proof.sender"), evidence.sender or "?", mono=True),
         Row(t("proof.subject"), evidence.subject or "–"),
+        *([Row(t("proof.mailbox"), evidence.mailbox)] if evidence.mailbox else []),
         Row(t("proof.folder"), evidence.folder),
         Row(t("proof.trust"), trust_text(evidence.trust.value, t)),
         # in the reader's language; the evidence record further down keeps the words as they were stored
@@ -136,6 +137,7 @@ def _mail_blocks(mail: ProofMail, t: Texts) -> list[Block]:
         Row(t("proof.message_id"), r.message_id or "–", mono=True),
         Row(t("proof.groups"), ", ".join(mail.groups) or "–"),
         Row(t("proof.source"), r.source),
+        *([Row(t("proof.mailbox"), r.mailbox)] if r.mailbox else []),
         Row(t("proof.folder"), r.folder),
         Row(t("proof.location"), r.location, mono=True),
         Row(t("proof.found_at"), utc(r.found_at)),
@@ -187,6 +189,10 @@ def proof_blocks(proof: Proof, t: Texts) -> list[Block]:
             statuses=[g.status for g in report.groups],
         ),
     ]
+    if report.mailboxes:
+        rows = [[m.name, m.source or "–", m.error or t("proof.mailbox_read")] for m in report.mailboxes]
+        header = [t("proof.mailbox"), t("proof.source"), t("proof.status")]
+        blocks += [Heading(t("proof.mailboxes")), Table(header, rows)]
     steps = next_steps(report, t)
     blocks += [Heading(t("next_steps")), Bullets(steps) if steps else Para(t("nothing_to_do"))]
     for group in report.groups:

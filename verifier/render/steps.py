@@ -49,7 +49,7 @@ def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
     return step
 
 
-def group_step(group: GroupResult, t: Texts, skipped: list[str] | None = None) -> str | None:
+def group_step(group: GroupResult, t: Texts, unread: str = "", skipped: list[str] | None = None) -> str | None:
     best = _best(group)
     if group.status is GroupStatus.CONFIRMED:
         confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
@@ -69,12 +69,17 @@ def group_step(group: GroupResult, t: Texts, skipped: list[str] | None = None) -
         "accounts": accounts_text(group),
         "login": f"{first.username} ({first.platform.capitalize()})",
         "reason": why(best, t) if best else "",
+        "unread": unread,
     }
     return t(f"step.{group.status.value}", **values)
 
 
 def next_steps(report: Report, t: Texts) -> list[str]:
-    steps = [step for group in report.groups if (step := group_step(group, t, report.skipped))]
+    unread = [m for m in report.mailboxes if m.error]
+    steps = [t("step.mailbox_unread", name=m.name, error=m.error) for m in unread]
+    steps += [t("step.folder_headers_only", folder=folder) for folder in report.unread_folders]
+    names = ", ".join([m.name for m in unread] + report.unread_folders)
+    steps += [step for group in report.groups if (step := group_step(group, t, names, report.skipped))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:

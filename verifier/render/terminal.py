@@ -17,6 +17,7 @@ STYLE = {
     GroupStatus.REJECTED: "bold red",
     GroupStatus.MISSING: "bold red",
     GroupStatus.UNCLEAR: "bold yellow",
+    GroupStatus.UNKNOWN: "bold yellow",
 }
 
 
@@ -26,7 +27,7 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
             "evidence_line",
             kind=t(f"kind.{e.kind.value}"),
             date=t.date(e.sent_at),
-            folder=e.folder,
+            folder=f"{e.mailbox}: {e.folder}" if e.mailbox else e.folder,
             sender=e.sender or "?",
         )
         + ("" if e.trust.value == "verified" else f" [{e.trust.value}]")
@@ -37,7 +38,9 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
 
 def _header(report: Report, t: Texts) -> str:
     when = report.checked_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return t("checked", source=report.source, when=when, folders=", ".join(report.folders) or "-")
+    return t("checked", source=report.source, when=when, folders=", ".join(report.folders) or "-") + "".join(
+        "\n" + t("mailbox_unread", name=m.name, error=m.error) for m in report.mailboxes if m.error
+    )
 
 
 def render_plain(report: Report, t: Texts) -> str:

@@ -1,8 +1,8 @@
-"""Local mail sources: a Maildir (with Maildir++ subfolders), an mbox file, a folder of .eml files, or one .eml."""
+"""Local mail sources: a Maildir (with Maildir++ subfolders), an mbox file, a folder of .eml/.msg files, one such file,
+or a Thunderbird profile (sources/thunderbird.py)."""
 
 from __future__ import annotations
 
-import mailbox
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -14,8 +14,21 @@ from pathlib import Path
 from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.sources import Criteria, ScanStats, Wakeup
+from verifier.sources.mboxread import mbox_messages
+from verifier.sources.msg import MsgError, is_msg, msg_to_mail
 
 LOCAL_POLL_SECONDS = 2.0
+MAIL_SUFFIXES = (".eml", ".msg")  # saved from webmail or a mail program; Outlook for Windows saves .msg
+
+
+def _cannot_match(head: bytes, criteria: Criteria) -> bool:
+    """Cheaper than parsing: no sender term anywhere in the header block, and nothing in it that decoding could turn
+    into one (encoded words, non-ASCII terms), so the From header cannot match either. Never drops a candidate."""
+    if b"=?" in head or not all(term.isascii() for term in criteria.sender_terms):
+        return False
+    folded = head.lower()
+    return not any(term.lower().encode("ascii") in folded for term in criteria.sender_terms)
+
 
 _HEADER_LINE = re.compile(rb"^(?:From |>From |[\x21-\x39\x3b-\x7e]{1,76}[ \t]*:)")
 
@@ -28,6 +41,8 @@ def looks_like_mail(raw: bytes) -> bool:
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
     """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    if _cannot_match(head, criteria):
+        return False
     try:
         headers = BytesHeaderParser(policy=compat32).parsebytes(head)
         from_header = str(headers.get("From", ""))
@@ -42,7 +57,7 @@ def header_filter(raw: bytes, criteria: Criteria) -> bool:
     return sent.date() >= criteria.since
 
 
-class _LocalSource:
+class LocalSource:
     def __init__(self, description: str, path: Path) -> None:
         self.description = description
         self.path = path
@@ -100,7 +115,7 @@ class _LocalSource:
         pass
 
 
-class MaildirSource(_LocalSource):
+class MaildirSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
@@ -118,6 +133,7 @@ class MaildirSource(_LocalSource):
         return folders
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
         for name, folder in self._folders():
             self.stats.folders.append(name)
             for sub in ("new", "cur"):
@@ -138,31 +154,47 @@ class MaildirSource(_LocalSource):
         self._nothing_read()
 
 
-class EmlSource(_LocalSource):
+class EmlSource(LocalSource):
     def __init__(self, path: Path) -> None:
         super().__init__(f"eml:{path}", path)
 
-    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+    def _files(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
         try:
-            files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
-            others = not files and any(p.is_file() and not p.name.startswith(".") for p in self.path.rglob("*"))
+            everything = [f for f in self.path.rglob("*") if f.is_file() and not f.name.startswith(".")]
         except OSError as err:
             raise SourceError(f"{self.path}: cannot list the folder ({err.strerror}).") from None
-        if others:
+        mails = sorted(f for f in everything if f.suffix.lower() in MAIL_SUFFIXES)
+        if everything and not mails:
             # files, but not one mail among them (a Downloads folder, a PDF export): a wrong path, not an empty mailbox
             raise SourceError(
-                f"{self.path} holds no .eml file. Give --mailbox maildir:PATH, mbox:PATH or a folder of .eml files."
+                f"{self.path} holds no .eml or .msg file. Give --mailbox maildir:PATH, mbox:PATH or a folder of "
+                ".eml files."
             )
-        for file in files:
+        return mails
+
+    def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
+        for file in self._files():
             if file.parent.name not in self.stats.folders:
                 self.stats.folders.append(file.parent.name)
             raw = self._read(file)
+            if raw is not None and is_msg(file):
+                raw = self._convert(file, raw)
             if raw is not None and (mail := self._offer(raw, file.parent.name, f"eml:{file}", criteria)):
                 yield mail
         self._nothing_read()
 
+    def _convert(self, file: Path, data: bytes) -> bytes | None:
+        try:
+            return msg_to_mail(data)
+        except MsgError as err:
+            self.stats.skipped.append(f"{file}: {err}")
+            return None
 
-class MboxSource(_LocalSource):
+
+class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise SourceError(f"{path} is not an mbox file.")
@@ -172,27 +204,20 @@ class MboxSource(_LocalSource):
         except OSError as err:
             raise SourceError(f"{path}: cannot read ({err.strerror}).") from None
         if start and not start.startswith(b"From "):
-            # mailbox.mbox finds no message in a PDF and would report an empty mailbox: "missing", on a fault
+            # an mbox reader finds no message in a PDF and would report an empty mailbox: "missing", on a fault
             raise SourceError(f"{path} is not an mbox file (it does not start with a “From ” line).")
         super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
         self.stats.folders.append(self.path.name)
-        try:
-            box = mailbox.mbox(self.path, create=False)
-        except (OSError, mailbox.Error) as err:
-            raise SourceError(f"{self.path}: cannot read ({err})") from None
-        try:
-            for index, key in enumerate(box.iterkeys()):
-                try:
-                    raw = box.get_bytes(key)
-                except Exception as err:
-                    self.stats.skipped.append(f"mbox:{self.path}#{index + 1}: cannot read ({type(err).__name__})")
-                    continue
-                if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{index + 1}", criteria):
-                    yield mail
-        finally:
-            box.close()
+
+        def too_large(number: int, size: int) -> None:
+            self.stats.skipped.append(f"{self.path}#{number}: {size // 2**20} MB is too large for a mail; not read")
+
+        for number, raw in mbox_messages(self.path, too_large):  # read-only, never locked: a mail program may be on it
+            if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{number}", criteria):
+                yield mail
         self._nothing_read()
 
 
@@ -223,15 +248,23 @@ class DirectoryWaiter(threading.Thread):
                 self.signals.wake.set()
 
 
-def open_local(spec: str) -> _LocalSource:
-    """``maildir:PATH``, ``mbox:PATH``, or a bare PATH (a folder of .eml files, one .eml, or a Maildir)."""
+def open_local(spec: str) -> LocalSource:
+    """``maildir:PATH``, ``mbox:PATH``, ``thunderbird[:PROFILE]``, or a bare PATH (a folder of .eml/.msg files, one
+    such file, or a Maildir)."""
     kind, _, rest = spec.partition(":")
+    if kind == "thunderbird":
+        from verifier.sources.thunderbird import open_thunderbird
+
+        return open_thunderbird(rest)
     if kind in ("maildir", "mbox", "eml") and rest:
         path = Path(rest).expanduser()
     else:
         kind, path = "", Path(spec).expanduser()
     if not path.exists():
-        raise SourceError(f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH or a folder of .eml files.")
+        raise SourceError(
+            f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH, thunderbird, or a folder of .eml/.msg "
+            "files."
+        )
     if kind == "maildir" or (not kind and path.is_dir() and (path / "cur").is_dir()):
         return MaildirSource(path)
     if kind == "mbox":
