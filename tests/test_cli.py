@@ -46,7 +46,7 @@ def test_json_keeps_the_documented_keys():
         assert {"name", "status", "accounts", "evidence", "form_url"} <= group.keys()
         assert all({"platform", "username"} <= a.keys() for a in group["accounts"])
         assert all({"message_id", "folder", "sent_at", "sender", "subject"} <= e.keys() for e in group["evidence"])
-        assert group["status"] in {"confirmed", "unverified", "pending", "rejected", "missing", "unclear"}
+        assert group["status"] in {"confirmed", "unverified", "pending", "rejected", "missing", "unclear", "unknown"}
 
 
 @pytest.mark.parametrize(

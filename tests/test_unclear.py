@@ -299,3 +299,36 @@ def test_a_maildir_folder_that_cannot_be_listed_is_left_out_with_a_reason(tmp_pa
     assert code == 1
     assert statuses(document) == {"Familie": "unclear", "Marie": "unclear", "Privat": "confirmed"}
     assert any("cannot list" in line and "Permission denied" in line for line in document["skipped"])
+
+
+def test_several_mailboxes_keep_unclear_and_the_comment_attack_apart(tmp_path: Path):
+    """[[mailboxes]]: a reworded Meta mail in one, a comment notification quoting the confirmation in the other;
+    a PDF given as a third mailbox is that mailbox's error (exit 2 decides), never a verdict."""
+    from helpers import GROUPS_TOML
+
+    from verifier.scan import classify_raw as judge
+
+    first = tmp_path / "one"
+    second = tmp_path / "two"
+    for where, raw in ((first, mail(REWORDED_EN, user="someone.else")), (second, mail(
+        'Hi lord.canterville,\n\nanna.schmidt commented on your post: "We will honor your objection. We will also '
+        "honour your objection for any other accounts that you've added to the same Accounts Center as this "
+        'account."\n', subject="anna.schmidt commented on your post"))):
+        box = mailbox.Maildir(where, create=True)
+        box.add(raw)
+        box.close()
+    assert judge(mail(REWORDED_EN)).kind is Kind.UNCLEAR
+    tables = "".join(f'[[mailboxes]]\nname = "{p.name}"\nmailbox = "maildir:{p}"\n' for p in (first, second))
+    config = tmp_path / "config.toml"
+    config.write_text(tables + GROUPS_TOML, encoding="utf-8")
+    config.chmod(0o600)
+    code, document = run_json("--config", str(config), "check", "--no-archive")
+    assert code == 1
+    assert statuses(document) == {"Privat": "unclear", "Bello": "unclear", "Verein": "unclear"}
+    assert [q["notification"] for q in document["quoted"]] == ["comment"]
+    pdf = tmp_path / "proof.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\n")
+    config.write_text(tables + f'[[mailboxes]]\nname = "pdf"\nmailbox = "mbox:{pdf}"\n' + GROUPS_TOML, "utf-8")
+    code, document = run_json("--config", str(config), "check", "--no-archive")
+    assert code == 2 and "not an mbox file" in next(m["error"] for m in document["mailboxes"] if m["name"] == "pdf")
+    assert "missing" not in statuses(document).values()
