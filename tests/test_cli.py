@@ -166,3 +166,8 @@ def test_demo_works_from_an_installed_wheel(tmp_path: Path):
     )
     assert str(target) in done.stderr  # the installed copy ran, not the checkout
     assert done.returncode == 1 and '"status": "missing"' in done.stdout, done.stderr
+    # a pip user has no config.example.toml: the installed package prints it
+    example = subprocess.run(
+        [sys.executable, "-c", code, "config", "example"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert example.returncode == 0 and example.stdout == (ROOT / "config.example.toml").read_text(encoding="utf-8")

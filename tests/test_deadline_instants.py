@@ -47,15 +47,15 @@ def test_the_earliest_is_the_earliest_instant_not_the_earliest_local_date():
 
 
 @pytest.mark.parametrize(
-    ("zone", "shown"), [("Europe/Berlin", "27.05.2025 01:30 CEST"), ("UTC", "26.05.2025 23:30 UTC")]
+    ("zone", "shown"), [("Europe/Berlin", ("27.05.2025", "01:30", "CEST")), ("UTC", ("26.05.2025", "23:30", "UTC"))]
 )
-def test_the_moment_is_shown_in_the_users_zone_with_the_zone(monkeypatch, zone: str, shown: str):
+def test_the_moment_is_shown_in_the_users_zone_with_the_zone(monkeypatch, zone: str, shown: tuple[str, ...]):
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
         sent = datetime(2025, 5, 26, 16, 30, tzinfo=timezone(timedelta(hours=-7)))
         text = deadline_text(deadline_note([_confirmation(sent)], CAMPAIGNS), Texts("de"))
-        assert shown in text
+        assert all(part in text for part in shown), text
     finally:
         monkeypatch.undo()
         time.tzset()

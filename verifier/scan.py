@@ -14,6 +14,7 @@ from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.i18n import active
 from verifier.model import Classification, Found
 from verifier.recognise.catalogue import catalogue_version, meta_facts, text_might_matter
 from verifier.recognise.classify import classify_raw
@@ -99,7 +100,7 @@ def _read_archive(
     try:
         return from_archive(archive, skipped=skipped), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
-        raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
+        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
@@ -146,7 +147,7 @@ def check(
             # else: the phrase catalogues changed since the last run (or there was none): scan whole, once, so a mail
             # that older wording judged "unrelated" is judged again (archived ones are re-judged on every run)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
-            warn(f"{err}; the check went on without it.")
+            warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since)
     if archive is not None:
@@ -156,7 +157,7 @@ def check(
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
-            warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
+            warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
     found += _mark_present(source, _not_in(known, found))
     report = build_report(
         found,
@@ -179,7 +180,7 @@ def check(
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())
         except ArchiveError as err:
-            warn(str(err))
+            warn(err.text(active().lang))
     return Outcome(report, _records(found, archive, checked_at, source.description), previous)
 
 
@@ -198,10 +199,12 @@ def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool =
     checked_at = datetime.now(UTC)
     skipped: list[str] = []
     found = from_archive(archive, archived=False, skipped=skipped)
+    # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
+    mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
     report = build_report(
         found,
         groups,
-        source=f"evidence archive {archive.path}",
+        source=f"evidence archive: {mailboxes}",
         checked_at=checked_at,
         skipped=skipped,
         strict=strict,

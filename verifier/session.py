@@ -65,7 +65,7 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
         else:
             session = Session(settings, _imap_opener(settings.imap, interactive))
     if not settings.groups:
-        raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
+        raise ConfigError(key="no_groups")
     return session
 
 

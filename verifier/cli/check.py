@@ -115,7 +115,9 @@ def _stamp_kept(archive: object, settings: object) -> dict:
         for s in archive.stamps():  # type: ignore[attr-defined]
             stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
     except sqlite3.Error as err:  # timestamps help the proof; they never stop a check
-        warn(f"evidence archive: timestamps could not be read or kept ({err}); the check went on without them.")
+        from verifier.i18n import active
+
+        warn(active()("cli.stamps_unread", why=str(err)))
     return stamps
 
 
@@ -130,7 +132,8 @@ def _write_proof(
     proof = build_proof(outcome.report, outcome.records, archive_file, stamps)  # type: ignore[attr-defined]
     url = settings.archive.timestamp_url  # type: ignore[attr-defined]
     digest = write_report(proof, path, fmt, Texts(lang), timestamp_url=url, warn=warn)
-    click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
+    message = Texts(lang)("cli.report_written", path=path, digest=digest, path_name=path.name)
+    click.echo(f"verify-objection: {message}", err=True)
 
 
 @click.command()

@@ -10,7 +10,7 @@ from email.policy import compat32
 from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Kind, Trust, carried_over
+from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Kind, Reason, Trust, carried_over
 from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
@@ -56,6 +56,7 @@ class EvidenceRecord(ClassifiedMail):
     id: int | None = None  # the archive's number; None for a record that was never stored
     size: int
     accounts_named: list[Line] = Field(default_factory=list)  # mail and server text: cleaned, also when read back
+    details: list[Reason] = Field(default_factory=list)  # the reasons as codes, for the reader (older records: none)
     source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
     mailbox: Line = ""  # its [[mailboxes]] name, when the config has several
     folder: Line

@@ -118,7 +118,7 @@ class LocalSource:
 class MaildirSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
+            raise SourceError(key="not_maildir", path=path)
         super().__init__(f"maildir:{path}", path)
 
     def _folders(self) -> list[tuple[str, Path]]:
@@ -197,7 +197,7 @@ class EmlSource(LocalSource):
 class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise SourceError(f"{path} is not an mbox file.")
+            raise SourceError(key="not_mbox", path=path)
         try:
             with path.open("rb") as file:
                 start = file.read(4096).lstrip(b"\r\n")
@@ -205,7 +205,7 @@ class MboxSource(LocalSource):
             raise SourceError(f"{path}: cannot read ({err.strerror}).") from None
         if start and not start.startswith(b"From "):
             # an mbox reader finds no message in a PDF and would report an empty mailbox: "missing", on a fault
-            raise SourceError(f"{path} is not an mbox file (it does not start with a “From ” line).")
+            raise SourceError(key="not_mbox", path=path)
         super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
@@ -261,10 +261,7 @@ def open_local(spec: str) -> LocalSource:
     else:
         kind, path = "", Path(spec).expanduser()
     if not path.exists():
-        raise SourceError(
-            f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH, thunderbird, or a folder of .eml/.msg "
-            "files."
-        )
+        raise SourceError(key="no_mailbox", path=path)
     if kind == "maildir" or (not kind and path.is_dir() and (path / "cur").is_dir()):
         return MaildirSource(path)
     if kind == "mbox":
