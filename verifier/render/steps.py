@@ -27,7 +27,7 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
+def _unclear_step(group: GroupResult, t: Texts, skipped: list[str], in_proof: bool) -> str:
     """Which mail to open, and what to look for in it."""
     unclear = [e for e in group.evidence if e.kind is Kind.UNCLEAR]
     if not unclear:
@@ -42,6 +42,8 @@ def _unclear_step(group: GroupResult, t: Texts, skipped: list[str]) -> str:
         folder=mail.folder,
         url=group.form_url,
     )
+    if not in_proof:  # a command-line hint has no place in a proof report
+        step += " " + t("step.unclear_share")
     if mail.quoted is not None:
         step += " " + t("step.unclear_quoted")
     if mail.trust is not Trust.VERIFIED:
@@ -66,7 +68,7 @@ def group_step(
             return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder, keep=keep)
         return None
     if group.status is GroupStatus.UNCLEAR:
-        return _unclear_step(group, t, skipped or [])
+        return _unclear_step(group, t, skipped or [], in_proof)
     first = group.accounts[0]
     values = {
         "group": group.name,
