@@ -150,6 +150,8 @@ def check(
             warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since)
+    # before the archive write: the source's state for the next run includes which archived mails are still there
+    earlier = _mark_present(source, _not_in(known, found))
     if archive is not None:
         try:
             state = {**source.scan_state(), CATALOGUE_KEY: catalogue_version()}
@@ -158,7 +160,7 @@ def check(
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
             warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
-    found += _mark_present(source, _not_in(known, found))
+    found += earlier
     report = build_report(
         found,
         groups,

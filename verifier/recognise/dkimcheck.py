@@ -96,23 +96,56 @@ def _remembered(lookup: KeyLookup) -> KeyLookup:
 
 
 def signing_domains(raw: bytes) -> list[str]:
-    """The d= of every DKIM-Signature, topmost first (lower-cased)."""
-    import dkim
-    from dkim.util import parse_tag_value
-
-    domains = []
-    try:
-        headers = dkim.DKIM(raw).headers
-    except Exception:  # broken header block: nothing to check
+    """The d= of every DKIM-Signature, topmost first (lower-cased). Read as dkimpy reads them (its rfc822_parse
+    and parse_tag_value), without importing dkimpy: every classification asks this, few need dkimpy itself."""
+    fields = _header_fields(raw)
+    if fields is None:  # broken header block: nothing to check
         return []
-    for name, value in headers:
+    domains = []
+    for name, value in fields:
         if name.lower() != b"dkim-signature":
             continue
-        try:
-            domains.append(parse_tag_value(value).get(b"d", b"").decode("ascii", "replace").lower())
-        except Exception:
-            domains.append("")
+        tags = _tag_values(value)
+        domains.append(tags.get(b"d", b"").decode("ascii", "replace").lower() if tags is not None else "")
     return domains
+
+
+_HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")
+
+
+def _header_fields(raw: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The header fields as dkimpy's rfc822_parse makes them; None where it would raise."""
+    end = re.search(rb"(?:\A|\n)\r?\n", raw)
+    block = raw[: end.start()] if end else raw
+    fields: list[list[bytes]] = []
+    for line in re.split(rb"\r?\n", block):
+        if not line:  # the end of the header block
+            break
+        if line[0] in (0x09, 0x20):
+            if not fields:
+                return None
+            fields[-1][1] += line + b"\r\n"
+        elif match := _HEADER_NAME.match(line):
+            fields.append([match.group(1), line[match.end() :] + b"\r\n"])
+        elif not line.startswith(b"From "):
+            return None
+    return [(name, value) for name, value in fields]
+
+
+def _tag_values(value: bytes) -> dict[bytes, bytes] | None:
+    """dkimpy's parse_tag_value; None where it would raise (a tag without "=", a bad name, a tag twice)."""
+    tags: dict[bytes, bytes] = {}
+    specs = value.strip().split(b";")
+    if not specs[-1]:
+        specs.pop()
+    for spec in specs:
+        if b"=" not in spec:
+            return None
+        key, tag = (part.strip() for part in spec.split(b"=", 1))
+        if re.match(rb"^[a-zA-Z](\w)*", key) is None or key in tags:
+            return None
+        tags[key] = tag
+    return tags
 
 
 def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResult:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import contextlib
 import quopri
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 MAX_PART_BYTES = 512 * 1024  # a bigger text part is no cheaper than the whole mail
@@ -88,3 +88,12 @@ def decode_text_part(body: bytes, part: TextPart) -> str:
         with contextlib.suppress(Exception):  # judged as it stands; the whole mail is read if it looks relevant
             text = html_to_text(text)
     return text
+
+
+def might_matter(text_might_matter: Callable[[str], bool], body: bytes, part: TextPart) -> bool:
+    """The pre-filter on one text part; a part that cannot be judged is read whole, never the end of a scan (an odd
+    part once ended every run in exit 4)."""
+    try:
+        return text_might_matter(decode_text_part(body, part))
+    except Exception:
+        return True
