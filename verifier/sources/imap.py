@@ -61,7 +61,6 @@ class ImapSource:
         # this run gained: per folder (UIDVALIDITY, highest UID examined)
         self._memory = Memory()
         self._marks: dict[str, tuple[int, int]] = {}
-        # per folder, the lowest UID not read or judged: the resume mark stays below it (retried next run)
         self._retry: dict[str, int] = {}
 
     # -- connection -------------------------------------------------------------------------------------------------
@@ -140,7 +139,7 @@ class ImapSource:
         return self._memory.dump(self._marks, self._survey.states if self._survey else {}, self._yielded)
 
     def retry(self, location: str) -> None:
-        """This mail could not be read or judged: the next incremental run looks at it again."""
+        """This mail could not be read or judged: the resume mark stays below it, so the next run tries it again."""
         if parsed := parse_location(location):
             self._retry_uid(parsed[0], parsed[2])
 
