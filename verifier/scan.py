@@ -19,9 +19,20 @@ from verifier.errors import ExitCode, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.i18n import active
 from verifier.model import Found
-from verifier.recognise.classify import classify_raw
+from verifier.recognise.catalogue import catalogue_version
 from verifier.report import MailboxResult, Report
-from verifier.scansteps import Outcome, Warn, _mark_present, _not_in, _previous_report, _records, collect, from_archive
+from verifier.scansteps import (
+    CATALOGUE_KEY,
+    Outcome,
+    Warn,
+    _mark_present,
+    _not_in,
+    _previous_report,
+    _records,
+    collect,
+    from_archive,
+    judged,
+)
 from verifier.sources import Mailbox, MailSource, ScanStats
 
 LONE = ""  # the name of the session's only mailbox (a single [imap], --mailbox PATH, the demo)
@@ -32,6 +43,7 @@ class _Known:
     """What the archive holds, each mail with the archive key of the mailbox it came from."""
 
     mails: list[tuple[str, Found]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # archived mails that could not be judged (never a stop)
 
     def of(self, key: str, description: str) -> list[Found]:
         # a mail archived while this mailbox was the config's only one was keyed by its description alone
@@ -46,8 +58,10 @@ def _known(archive: Archive) -> _Known:
     known = _Known()
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        found = Found(classify_raw(raw), record.folder, record.location, raw, True, record.mailbox)
-        known.mails.append((record.source, found))
+        classification = judged(raw, f"archive #{record.id} {record.location}", known.skipped)
+        if classification is not None:
+            found = Found(classification, record.folder, record.location, raw, True, record.mailbox)
+            known.mails.append((record.source, found))
     return known
 
 
@@ -74,7 +88,11 @@ def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental
     key = state_key(box.name, source.description)
     if archive is not None and incremental:
         try:
-            source.resume(archive.scan_state(key))
+            state = archive.scan_state(key)
+            if state is not None and state.get(CATALOGUE_KEY) == catalogue_version():
+                source.resume(state)
+            # else: the phrase catalogues changed since the last run (or there was none): scan whole, once, so a mail
+            # that older wording judged "unrelated" is judged again (archived ones are re-judged on every run)
         except sqlite3.Error as err:
             warn(active()("cli.archive_unread", why=_unreadable(archive, err)))
     found = [replace(item, mailbox=box.name) for item in collect(source, box.since)]
@@ -82,7 +100,8 @@ def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental
     earlier = _mark_present(source, _not_in(known.of(key, source.description), found))
     if archive is not None:
         try:
-            archive.store(found, checked_at, key, scan_state=source.scan_state())
+            state = {**source.scan_state(), CATALOGUE_KEY: catalogue_version()}
+            archive.store(found, checked_at, key, scan_state=state)
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict is still complete.
@@ -160,7 +179,7 @@ def check_mailboxes(
         source=combined,
         checked_at=checked_at,
         folders=[_label(r.result.name, folder) for r in reads for folder in r.result.folders],
-        skipped=[why for read in reads for why in read.skipped],
+        skipped=[why for read in reads for why in read.skipped] + known.skipped,
         strict=strict,
         unread=[result.name for result in failed],
         unread_folders=[folder for read in reads for folder in read.unread_folders],
@@ -173,6 +192,8 @@ def check_mailboxes(
         # suspicious mails are never archived; an incremental scan does not see old ones again, so keep showing them
         shown = {w.sha256 for w in report.warnings}
         report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
+        noted = {q.sha256 for q in report.quoted}  # notifications quoting Meta are not archived either
+        report.quoted += [q for q in previous.quoted if q.sha256 not in noted]
     if archive is not None:
         try:
             archive.remember_report(combined, checked_at, report.model_dump_json())
@@ -190,10 +211,18 @@ def check(source: MailSource, groups: list[Group], since: date, **options: objec
 def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
-    found = from_archive(archive, archived=False)
+    skipped: list[str] = []
+    found = from_archive(archive, archived=False, skipped=skipped)
     # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
     mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
-    report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
+    report = build_report(
+        found,
+        groups,
+        source=f"evidence archive: {mailboxes}",
+        checked_at=checked_at,
+        skipped=skipped,
+        strict=strict,
+    )
     return Outcome(report, _records(found, archive, checked_at, {}, report.source))
 
 

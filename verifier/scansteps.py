@@ -1,22 +1,27 @@
-"""The steps of a check, each small: the search criteria, classifying what a source brings, what the archive knows,
-which archived mails are still there, which records a proof embeds. `scan.py` puts them together."""
+"""The steps of a check, each small: the search criteria, classifying what a source brings (a mail that cannot be
+judged is skipped with a reason), what the archive knows, which archived mails are still there, which records a proof
+embeds. `scan.py` puts them together."""
 
 from __future__ import annotations
 
-import sqlite3
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
-from verifier.evidence.archive import Archive, ArchiveError
+from verifier.evidence.archive import Archive
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
-from verifier.model import Found
+from verifier.model import Classification, Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify_raw
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource
 
 Warn = Callable[[str], None]
+log = logging.getLogger(__name__)
+CATALOGUE_KEY = "catalogue"  # in the saved scan state: which catalogue version judged the mails below the marks
 
 
 @dataclass
@@ -31,20 +36,47 @@ def meta_criteria(since: date) -> Criteria:
     return Criteria(sender_terms=meta_facts().search_from_terms, since=since, text_might_matter=text_might_matter)
 
 
+def _failed(raw: bytes, where: str, err: BaseException) -> str:
+    """A skipped-with-reason line for a mail that could not be judged: where it is, its date and subject if readable."""
+    head = ""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        head = f" ({str(headers.get('Date', '?'))[:40]}, {str(headers.get('Subject', '?'))[:80]!r})"
+    except Exception:
+        pass
+    return f"{where}{head}: could not be read ({type(err).__name__}); left out, the check went on"
+
+
+def judged(raw: bytes, where: str, skipped: list[str]) -> Classification | None:
+    """One mail's classification; a mail that breaks the parser or the classifier is skipped with a reason, never
+    the end of the check (nothing a sender writes may stop it)."""
+    try:
+        return classify_raw(raw)
+    except Exception as err:  # RecursionError, MemoryError-free pathologies, a codec that raises: one mail only
+        log.warning("mail at %s could not be classified: %s", where, type(err).__name__)
+        skipped.append(_failed(raw, where, err))
+        return None
+
+
 def collect(source: MailSource, since: date) -> list[Found]:
     found = []
     for mail in source.messages(meta_criteria(since)):
-        classification = classify_raw(mail.raw)
-        found.append(Found(classification, mail.folder, mail.location, mail.raw))
+        classification = judged(mail.raw, mail.location, source.stats.skipped)
+        if classification is None:
+            source.retry(mail.location)
+        else:
+            found.append(Found(classification, mail.folder, mail.location, mail.raw))
     return found
 
 
-def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
+def from_archive(archive: Archive, *, archived: bool = True, skipped: list[str] | None = None) -> list[Found]:
     """Every mail in the archive, classified again with today's rules."""
     kept = []
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        kept.append(Found(classify_raw(raw), record.folder, record.location, raw, archived, record.mailbox))
+        classification = judged(raw, f"archive #{record.id} {record.location}", [] if skipped is None else skipped)
+        if classification is not None:
+            kept.append(Found(classification, record.folder, record.location, raw, archived, record.mailbox))
     return kept
 
 
@@ -57,14 +89,6 @@ def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
         return c.sha256 in seen or c.message_id in seen  # "" is never in seen
 
     return [item for item in known if not brought(item)]
-
-
-def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
-    """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
-    try:
-        return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
-    except sqlite3.Error as err:
-        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
