@@ -8,8 +8,8 @@ import pytest
 from helpers import run
 
 from verifier.recognise.anonymise import anonymise
+from verifier.recognise.classify import classify_raw
 from verifier.recognise.mailtext import parse_mail
-from verifier.scan import classify_raw
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 PERSONAL = {

@@ -18,7 +18,7 @@ from mailbuilder import mail
 
 from verifier.model import Kind, Trust
 from verifier.recognise.catalogue import languages
-from verifier.scan import classify_raw
+from verifier.recognise.classify import classify_raw
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 CORPUS = {

@@ -16,7 +16,7 @@ from mailbuilder import DE_CONFIRMATION, DKIM_SIGNATURE, EN_CONFIRMATION, OUTLOO
 
 from verifier.model import Kind, Trust
 from verifier.recognise.catalogue import languages
-from verifier.scan import classify_raw
+from verifier.recognise.classify import classify_raw
 
 EN_QUOTE = (
     "We will honor your objection for your public information. This means that we won't use your public information "

@@ -14,7 +14,7 @@ from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_co
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
 from verifier.model import Kind, Trust
-from verifier.scan import classify_raw
+from verifier.recognise.classify import classify_raw
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 GROUPS = """
@@ -189,16 +189,16 @@ def test_a_meta_mail_whose_parts_cannot_be_found_is_unclear_never_other():
 
 
 def test_a_mail_that_breaks_the_classifier_is_skipped_with_a_reason(tmp_path: Path, monkeypatch):
-    import verifier.scan
+    import verifier.scansteps
 
-    real = verifier.scan.classify_raw
+    real = verifier.scansteps.classify_raw
 
     def fragile(raw: bytes):
         if b"BOOM" in raw:
             raise RecursionError("maximum recursion depth exceeded")
         return real(raw)
 
-    monkeypatch.setattr(verifier.scan, "classify_raw", fragile)
+    monkeypatch.setattr(verifier.scansteps, "classify_raw", fragile)
     broken = mail(DE_CONFIRMATION, user="marie.luise_92", subject="BOOM")
     code, document = _check(tmp_path, [broken, mail(EN_CONFIRMATION, user="lord.canterville")])
     assert code == 1
@@ -306,7 +306,7 @@ def test_several_mailboxes_keep_unclear_and_the_comment_attack_apart(tmp_path: P
     a PDF given as a third mailbox is that mailbox's error (exit 2 decides), never a verdict."""
     from helpers import GROUPS_TOML
 
-    from verifier.scan import classify_raw as judge
+    from verifier.recognise.classify import classify_raw as judge
 
     first = tmp_path / "one"
     second = tmp_path / "two"
