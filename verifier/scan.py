@@ -56,14 +56,10 @@ def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
 
 
 def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
-    """The archived mails this scan did not bring (the same bytes, or the same Message-ID)."""
-    seen = ({f.classification.sha256 for f in found} | {f.classification.message_id for f in found}) - {""}
-
-    def brought(item: Found) -> bool:
-        c = item.classification
-        return c.sha256 in seen or c.message_id in seen  # "" is never in seen
-
-    return [item for item in known if not brought(item)]
+    """The archived mails this scan did not bring: the same bytes. Never by Message-ID alone, which any sender can
+    copy: a mail reusing a genuine confirmation's Message-ID must not hide it."""
+    seen = {f.classification.sha256 for f in found}
+    return [item for item in known if item.classification.sha256 not in seen]
 
 
 def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
