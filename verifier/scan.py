@@ -15,6 +15,7 @@ from verifier.model import Classification, Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify
 from verifier.recognise.mailtext import parse_mail
+from verifier.recognise.voice import Voice, of_mailbox
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource
 
@@ -34,25 +35,26 @@ def meta_criteria(since: date) -> Criteria:
 
 
 def classify_raw(raw: bytes) -> Classification:
-    """The one path from bytes to a classification, shared by check and inspect."""
+    """The one path from bytes to a classification, shared by check and inspect (the provider judged from the mail)."""
     return classify(parse_mail(raw))
 
 
-def collect(source: MailSource, since: date) -> list[Found]:
-    found = []
-    for mail in source.messages(meta_criteria(since)):
-        classification = classify_raw(mail.raw)
-        found.append(Found(classification, mail.folder, mail.location, mail.raw))
-    return found
+def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
+    """Read first, then judge: whose Authentication-Results count is a property of the whole mailbox (voice.py)."""
+    mails = [(mail, parse_mail(mail.raw)) for mail in source.messages(meta_criteria(since))]
+    voice = of_mailbox([parsed for _, parsed in mails], voice)
+    return [Found(classify(parsed, voice), mail.folder, mail.location, mail.raw) for mail, parsed in mails]
 
 
-def from_archive(archive: Archive, *, archived: bool = True) -> list[Found]:
+def from_archive(archive: Archive, *, archived: bool = True, voice: Voice | None = None) -> list[Found]:
     """Every mail in the archive, classified again with today's rules."""
-    kept = []
-    for record in archive.records():
-        raw = archive.raw(record.id or 0)
-        kept.append(Found(classify(parse_mail(raw)), record.folder, record.location, raw, archived=archived))
-    return kept
+    stored = [(record, archive.raw(record.id or 0)) for record in archive.records()]
+    parsed = [parse_mail(raw) for _, raw in stored]
+    voice = of_mailbox(parsed, voice)
+    return [
+        Found(classify(mail, voice), record.folder, record.location, raw, archived=archived)
+        for (record, raw), mail in zip(stored, parsed, strict=True)
+    ]
 
 
 def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
@@ -62,10 +64,12 @@ def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
     return [item for item in known if item.classification.sha256 not in seen]
 
 
-def _read_archive(archive: Archive, source: str) -> tuple[list[Found], dict | None, Report | None]:
+def _read_archive(
+    archive: Archive, source: str, voice: Voice | None
+) -> tuple[list[Found], dict | None, Report | None]:
     """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
     try:
-        return from_archive(archive), archive.scan_state(source), _previous_report(archive, source)
+        return from_archive(archive, voice=voice), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
         raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
 
@@ -98,6 +102,7 @@ def check(
     archive: Archive | None = None,
     incremental: bool = True,
     warn: Warn = lambda _message: None,
+    voice: Voice | None = None,
 ) -> Outcome:
     """Scan (only what is new since the last run, if the archive remembers one), keep what is worth keeping in the
     archive, count archived mails too, and remember this run for the next one."""
@@ -106,13 +111,13 @@ def check(
     previous: Report | None = None
     if archive is not None:
         try:
-            known, state, previous = _read_archive(archive, source.description)
+            known, state, previous = _read_archive(archive, source.description, voice)
             if incremental:
                 source.resume(state)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
             warn(f"{err}; the check went on without it.")
             archive = None
-    found = collect(source, since)
+    found = collect(source, since, voice)
     if archive is not None:
         try:
             archive.store(found, checked_at, source.description, scan_state=source.scan_state())
@@ -153,10 +158,12 @@ def _previous_report(archive: Archive, source: str) -> Report | None:
         return None
 
 
-def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
+def report_from_archive(
+    archive: Archive, groups: list[Group], *, strict: bool = False, voice: Voice | None = None
+) -> Outcome:
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
-    found = from_archive(archive, archived=False)
+    found = from_archive(archive, archived=False, voice=voice)
     report = build_report(
         found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from verifier.config import Settings, load_settings, resolve_config_path
 from verifier.errors import ConfigError
+from verifier.recognise.voice import Voice, for_account
 from verifier.sources import MailSource
 
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
@@ -26,6 +27,8 @@ class Session:
     settings: Settings
     open_source: Callable[[], MailSource]
     local_paths: list[str] = field(default_factory=list)  # for watching a local mailbox: the files to look at
+    # The provider whose Authentication-Results count: the IMAP account's; for local mail, learnt from the mails.
+    voice: Voice | None = None
 
     @property
     def is_imap(self) -> bool:
@@ -54,9 +57,13 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Se
         settings = load_settings(resolve_config_path(config_path))
         if mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
-            session = Session(settings, lambda: open_local(mailbox), [mailbox.partition(":")[2] or mailbox])
+            # A configured address says who the user is; without one, the mails' recipients do (recognise/voice.py).
+            voice = for_account(None, settings.imap.username) if settings.imap.username else None
+            local = [mailbox.partition(":")[2] or mailbox]
+            session = Session(settings, lambda: open_local(mailbox), local, voice=voice)
         else:
-            session = Session(settings, _imap_opener(settings))
+            voice = for_account(settings.imap.host, settings.imap.username)
+            session = Session(settings, _imap_opener(settings), voice=voice)
     if not settings.groups:
         raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
     return session

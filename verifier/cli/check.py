@@ -63,6 +63,7 @@ def check(
                 archive=archive,
                 incremental=not full,
                 warn=warn,
+                voice=session.voice,
             )
         finally:
             source.close()
@@ -110,6 +111,7 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
     from verifier.config import load_settings, resolve_config_path
     from verifier.evidence.archive import Archive, resolve_archive_path
     from verifier.evidence.files import report_format
+    from verifier.recognise.voice import for_account
     from verifier.scan import report_from_archive
     from verifier.session import demo_dir
 
@@ -117,7 +119,8 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
     config = demo_dir() / "config.toml" if demo else resolve_config_path(obj["config_path"])
     settings = load_settings(config)
     with Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False) as archive:
-        outcome = report_from_archive(archive, settings.groups, strict=strict)
+        voice = for_account(settings.imap.host, settings.imap.username)  # whose headers count: the user's provider
+        outcome = report_from_archive(archive, settings.groups, strict=strict, voice=voice)
         _write_proof(outcome, Path(path), fmt, obj["lang"], archive)
 
 

@@ -44,7 +44,7 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
         if not session.is_imap:  # local files: read them all again, cheaply
             nonlocal source
             source = session.open_source()
-        for item in collect(source, session.settings.imap.since):
+        for item in collect(source, session.settings.imap.since, session.voice):
             found.setdefault(dedupe_key(item), item)
         return build_report(
             found.values(),

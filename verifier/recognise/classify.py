@@ -9,6 +9,7 @@ from verifier.recognise.kinds import decide
 from verifier.recognise.mailtext import ParsedMail, normalise, tidy
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
+from verifier.recognise.voice import Voice
 
 
 def named_accounts(text: str) -> list[str]:
@@ -33,13 +34,16 @@ def _platform(org: str | None, fallback_domain: str, kind: Kind, text: str) -> s
     return "instagram" if "instagram" in text else "facebook" if "facebook" in text else None
 
 
-def classify(parsed: ParsedMail) -> Classification:
-    shown = tidy(parsed.subject + "\n" + parsed.text)
+def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
+    """``voice``: the user's provider's header form for the mailbox (default: judged from this mail alone)."""
+    # A Meta mail's kind comes from Meta's own words: a message attached to it (message/rfc822) is someone else's.
+    body = parsed.own_text if meta_domain_of(parsed.from_domain) else parsed.text
+    shown = tidy(parsed.subject + "\n" + body)
     text = shown.casefold()
     decided = decide(text)
     kind = Kind(decided.kind)
     details: list[Reason] = list(decided.details)
-    verdict = judge(parsed)
+    verdict = judge(parsed, voice)
     trust = verdict.trust
     details += verdict.details
     forward = find_forward(parsed)

@@ -9,10 +9,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from verifier.recognise.headercheck import decoded, duplicated, sender
 
 MAX_HTML_CHARS = 600_000  # html.parser is linear but slow (~3 s per MB of table markup); Meta mails are < 100 kB
 MAX_TEXT_CHARS = 400_000
@@ -48,12 +49,14 @@ class ParsedMail:
     sent_at: datetime | None = None
     message_id: str = ""
     text: str = ""  # plain text of all readable text parts, HTML converted; not normalised
+    own_text: str = ""  # the same without attached messages (message/rfc822): the words of the mail's own sender
     auth_results: list[str] = field(default_factory=list)  # Authentication-Results, topmost first
     arc_auth_results: list[str] = field(default_factory=list)
     has_attached_message: bool = False
     attached_from: str = ""  # From/To of an attached message/rfc822 (a forward as attachment)
     attached_to: str = ""
     problems: list[str] = field(default_factory=list)  # what could not be read, for the reasons shown to the user
+    header_problems: list[str] = field(default_factory=list)  # duplicated or ambiguous headers: a forgery's marks
 
     @property
     def from_domain(self) -> str:
@@ -64,13 +67,7 @@ class ParsedMail:
         return normalise(self.text)
 
 
-def _header_text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        return str(make_header(decode_header(str(value))))
-    except (ValueError, LookupError, UnicodeError):
-        return str(value)
+_header_text = decoded
 
 
 def html_to_text(html: str) -> str:
@@ -171,9 +168,29 @@ def _read_attached_message(message: Message, parsed: ParsedMail) -> None:
         parsed.has_attached_message = True
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            parsed.attached_from = parseaddr(_header_text(inner[0].get("From")))[1].lower()
-            parsed.attached_to = parseaddr(_header_text(inner[0].get("To")))[1].lower()
+            parsed.attached_from = sender(inner[0]).address
+            parsed.attached_to = next((a.lower() for _, a in getaddresses([str(inner[0].get("To", ""))]) if a), "")
         return
+
+
+def _outside_attached(message: Message, problems: list[str]) -> str:
+    """The text parts that are not inside an attached message: what the sender itself wrote."""
+    plain: list[str] = []
+    html: list[str] = []
+    stack = [message]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            continue
+        if part.is_multipart():
+            payload = part.get_payload()
+            stack[:0] = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+        elif ctype == "text/plain":
+            plain.append(_decode_part(part, problems))
+        elif ctype == "text/html":
+            html.append(_decode_part(part, problems))
+    return _join_text(plain, html, False, [])
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -197,6 +214,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         if not plain and not html and not message.is_multipart():
             plain = [_decode_part(message, parsed.problems)]
         parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
+        parsed.own_text = _outside_attached(message, []) if parsed.has_attached_message else parsed.text
     except Exception as err:  # e.g. pathological nesting; report what we have
         parsed.problems.append(f"body not readable ({type(err).__name__})")
     return parsed
@@ -225,9 +243,12 @@ def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, li
 
 def _fill_headers(parsed: ParsedMail, message: Message) -> None:
     parsed.subject = _SPACE.sub(" ", _header_text(message.get("Subject"))).strip()
-    name, addr = parseaddr(_header_text(message.get("From")))
-    parsed.from_name, parsed.from_addr = name.strip(), addr.strip().lower()
-    parsed.to = [a.lower() for _, a in getaddresses([_header_text(v) for v in message.get_all("To", [])]) if a]
+    parsed.header_problems = [f"{name} appears more than once" for name in duplicated(message)]
+    who = sender(message)
+    parsed.from_name, parsed.from_addr = who.name, who.address
+    parsed.header_problems += who.problems
+    # Addresses parsed before decoding, as for From: an encoded-word is a display name, never an address.
+    parsed.to = [a.lower() for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
     parsed.message_id = str(message.get("Message-ID", "")).strip()
     try:
         sent = parsedate_to_datetime(str(message.get("Date", "")))

@@ -21,6 +21,9 @@ class Preset:
     port: int
     auth: AuthKind
     hints: dict[str, str]
+    # How its own Authentication-Results begins: "mx.google.com", or "" for Outlook.com's form without an
+    # authserv-id; None when nobody has written it down (then no such header is evidence, see recognise/voice.py).
+    authserv_id: str | None = None
 
     def hint(self, lang: str = "en") -> str:
         return self.hints.get(lang) or self.hints["en"]
@@ -44,6 +47,7 @@ def presets() -> dict[str, Preset]:
             port=int(entry.get("port", 993)),
             auth=entry.get("auth", "password"),
             hints=dict(entry.get("hint", generic)),
+            authserv_id=entry.get("authserv_id"),
         )
         for key, entry in data["providers"].items()
     }
