@@ -7,6 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from dovecot_server import DovecotServer, dovecot_binary
+from hypothesis import settings
+
+# A run's outcome must not depend on examples saved by earlier runs or on chance: CI draws the same examples every
+# time (failures found while developing are kept as explicit @example cases instead).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", database=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 def require_dovecot() -> None:
@@ -24,6 +31,28 @@ def dovecot() -> Iterator[DovecotServer]:
     require_dovecot()
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnect at once: what the tests prove is that a reconnect happens and how often, not how long it waits."""
+    import verifier.sources.imap
+
+    monkeypatch.setattr(verifier.sources.imap, "RETRY_PAUSE", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def null_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches the real system keyring (slow, and the user's own): the null backend answers "nothing stored"
+    in this process and in every subprocess a test starts. Tests that need a keyring install their own backend."""
+    import keyring
+    from keyring.backends import null
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    before = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())
+    yield
+    keyring.set_keyring(before)
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +89,12 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
     monkeypatch.setattr(imaplib.IMAP4, "send", recording_send)
     return record
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that starts a real Dovecot is end-to-end and `slow`: `pytest -m "not slow"` is the quick loop while
+    editing, CI runs everything. Tests that are slow for another reason (a wheel build, a subprocess) say so
+    themselves with @pytest.mark.slow."""
+    for item in items:
+        if "dovecot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -241,7 +241,9 @@ class DovecotServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"dovecot exited with {self._proc.returncode}:\n{self.diagnostics()}")
             try:
-                if self._greeting_ok(max(0.1, deadline - time.monotonic())):
+                # Both listeners, not just the plain one: a test that connects to the TLS port right after start()
+                # must never meet a refused connection.
+                if self._greeting_ok(max(0.1, deadline - time.monotonic())) and self._accepts(self.imaps_port):
                     self.start_seconds = time.monotonic() - began
                     return
             except OSError as exc:
@@ -251,6 +253,10 @@ class DovecotServer:
         raise RuntimeError(
             f"dovecot gave no greeting within {self.start_timeout}s ({last_error!r}):\n{self.diagnostics()}"
         )
+
+    def _accepts(self, port: int) -> bool:
+        with socket.create_connection((self.host, port), timeout=2.0):
+            return True
 
     def _greeting_ok(self, timeout: float) -> bool:
         with socket.create_connection((self.host, self.imap_port), timeout=min(timeout, 2.0)) as sock:

@@ -149,14 +149,18 @@ class IntrospectionServer:
 
     def __init__(self, tokens: set[str], user: str) -> None:
         self.asked: list[str] = []
-        asked = self.asked
+        self.issued_to: dict[str, str] = {}  # token → another mailbox it was issued for (valid, wrong user)
+        asked, issued_to = self.asked, self.issued_to
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 token = parse_qs(self.rfile.read(length).decode()).get("token", [""])[0]
                 asked.append(token)
-                answer = {"active": True, "email": user} if token in tokens else {"active": False}
+                if token in issued_to:
+                    answer = {"active": True, "email": issued_to[token]}
+                else:
+                    answer = {"active": True, "email": user} if token in tokens else {"active": False}
                 body = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -45,7 +45,8 @@ class Relay:
         self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
 
     # -- control ----------------------------------------------------------------------------------------------------
     def inject(self, fault: str, trigger: bytes | None = None, times: int = 1_000_000) -> None:
@@ -53,7 +54,12 @@ class Relay:
 
     def close(self) -> None:
         self._stop.set()
+        # close() alone does not wake a thread blocked in accept(): the listening socket would live on (and take
+        # connections meant for a later test's server on a reused port). shutdown() ends the accept() at once.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        self._acceptor.join(timeout=5)
         with self._lock:
             for sock in self._sockets:
                 _close(sock)
@@ -77,7 +83,14 @@ class Relay:
                 client.recv(1)  # wait for the client's first bytes (its TLS hello), then hang up on it
                 _close(client)
                 continue
-            server = socket.create_connection(self.target)
+            if self._stop.is_set():
+                _close(client)
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:  # the server behind us is gone: the client sees a closed connection
+                _close(client)
+                continue
             with self._lock:
                 self._sockets += [client, server]
             state = {"armed": False, "faulty": self.fault is not None and self.fault_times > 0, "mode": self.fault}

@@ -128,6 +128,7 @@ def test_python_dash_m_works():
     assert done.returncode == 0 and "check" in done.stdout
 
 
+@pytest.mark.slow  # builds and installs a wheel
 def test_demo_works_from_an_installed_wheel(tmp_path: Path):
     built = subprocess.run(
         [

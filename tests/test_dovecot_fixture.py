@@ -13,6 +13,8 @@ from conftest import require_dovecot
 from dovecot_server import DovecotServer
 from imapclient import IMAPClient
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 MAIL = (
     b"From: Hiram Otis <otis@example.org>\r\n"
     b"To: lord.canterville@outlook.de\r\n"

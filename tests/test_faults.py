@@ -13,6 +13,8 @@ from helpers import PASSWORD_ENV, imap_config, run, statuses
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, NOTIFICATION, mail
 from relay import Relay
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 EXPECTED = {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
 TIMEOUT = 2  # imap.timeout for these tests, seconds
 

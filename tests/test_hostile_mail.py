@@ -14,6 +14,8 @@ from verifier.model import Kind, Trust
 from verifier.recognise.classify import classify
 from verifier.recognise.mailtext import parse_mail
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 
 @pytest.mark.parametrize("name", list(HOSTILE_MAILS))
 def test_hostile_mail_is_classified_without_raising(name):

@@ -11,6 +11,8 @@ from dovecot_server import DovecotServer
 from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_ANNOUNCEMENT, DE_CONFIRMATION, EN_CONFIRMATION, GMAIL_FAIL, NOTIFICATION, mail
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 MAILS = [
     (mail(DE_CONFIRMATION, message_id="<de-conf@mail.instagram.com>"), "Junk", ""),
     (mail(EN_CONFIRMATION, user="bello.der.hund", message_id="<en-conf@mail.instagram.com>"), "INBOX", "S"),

@@ -25,6 +25,8 @@ from verifier.signin.credentials import OAuth2Login
 from verifier.signin.login import try_login
 from verifier.signin.oauth.google import GoogleTokens
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 CLIENT = "test-client-id"
 
 
@@ -104,10 +106,10 @@ def test_signing_in_with_another_account_is_refused(server, idp, tmp_path):
 def test_token_for_another_user_is_refused_by_the_server(server, idp, tmp_path):
     idp.signs_in_as = DEFAULT_USER
     token = "at-for-someone-else"  # valid at the introspection endpoint, but for another mailbox
-    introspection_user_mismatch = IntrospectionServer({token}, "other@outlook.com")
-    with introspection_user_mismatch:
-        result = run("--config", str(imap_config(tmp_path, server, token_command=f"echo {token}")), "check")
+    server.introspection.issued_to[token] = "other@outlook.com"  # type: ignore[attr-defined]
+    result = run("--config", str(imap_config(tmp_path, server, token_command=f"echo {token}")), "check")
     assert result.exit_code == 3 and "refused the login" in result.stderr
+    assert server.introspection.asked == [token]  # type: ignore[attr-defined]  # the server did check this token
 
 
 def test_token_command_uses_the_same_xoauth2_login(server, idp, tmp_path):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from dovecot_server import DovecotServer
 from helpers import imap_config
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
 
+pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
+
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS_BOTH = ["--group", "Privat", "--group", "Bello"]
 
@@ -20,7 +24,7 @@ GROUPS_BOTH = ["--group", "Privat", "--group", "Bello"]
 def start_watch(config: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple", "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "verifier", "--lang", "en", "--config", str(config), "watch", *args],
+        [sys.executable, "-m", "verifier", "-v", "--lang", "en", "--config", str(config), "watch", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -32,13 +36,46 @@ def start_watch(config: Path, *args: str) -> subprocess.Popen:
     return process
 
 
+def wait_until_idling(process: subprocess.Popen, folders: int = 2, limit: float = 20) -> None:
+    """Block until every watched folder's IDLE is in place (watch -v says so on stderr): a readiness line, not a sleep,
+    so a loaded machine makes the test slower, never wrong."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline, seen, idling = time.monotonic() + limit, [], 0
+    while idling < folders:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"watch did not report {folders} IDLE folders within {limit} s: {''.join(seen)}")
+        seen.append(line)
+        idling += "waiting for new mail (IDLE)" in line
+    process.stderr_seen = seen  # type: ignore[attr-defined]
+    process.stderr_lines = lines  # type: ignore[attr-defined]
+
+
 def finish(process: subprocess.Popen, limit: float = 20) -> tuple[int, str, str]:
+    lines: queue.Queue[str] | None = getattr(process, "stderr_lines", None)
     try:
-        stdout, stderr = process.communicate(timeout=limit)
+        if lines is None:
+            stdout, stderr = process.communicate(timeout=limit)
+        else:  # stderr is being read by wait_until_idling's thread
+            process.wait(timeout=limit)
+            stdout, stderr = process.stdout.read(), ""
     except subprocess.TimeoutExpired:
         process.kill()
         stdout, stderr = process.communicate()
         pytest.fail(f"watch did not end within {limit} s: {stdout}{stderr}")
+    if lines is not None:
+        time.sleep(0.1)  # the reader thread drains what the process wrote before it ended
+        rest = []
+        while not lines.empty():
+            rest.append(lines.get())
+        stderr = "".join(process.stderr_seen + rest)  # type: ignore[attr-defined]
     return process.returncode, stdout, stderr
 
 
@@ -46,7 +83,7 @@ def finish(process: subprocess.Popen, limit: float = 20) -> tuple[int, str, str]
 def test_watch_wakes_on_delivery_and_exits_0(dovecot: DovecotServer, tmp_path: Path, folder: str):
     dovecot.deliver(mail(EN_CONFIRMATION, user="bello.der.hund"), "INBOX")
     process = start_watch(imap_config(tmp_path, dovecot), "--timeout", "60s", *GROUPS_BOTH)
-    time.sleep(0.5)  # let the IDLE connections settle; mail before that would be found by the first check anyway
+    wait_until_idling(process)  # mail before that would be found by the first check anyway
     delivered = time.monotonic()
     dovecot.deliver(mail(DE_CONFIRMATION), folder)
     code, stdout, stderr = finish(process)
@@ -60,7 +97,7 @@ def test_watch_wakes_on_delivery_and_exits_0(dovecot: DovecotServer, tmp_path: P
 
 def test_watch_survives_a_server_restart_and_sees_mail_from_the_outage(dovecot: DovecotServer, tmp_path: Path):
     process = start_watch(imap_config(tmp_path, dovecot), "--timeout", "60s", "--group", "Privat")
-    time.sleep(0.5)
+    wait_until_idling(process)
     dovecot.stop()
     dovecot.deliver(mail(DE_CONFIRMATION), "Junk")  # arrives while the server is down
     time.sleep(1.0)
@@ -103,8 +140,26 @@ def test_ctrl_c_ends_watch_cleanly(dovecot: DovecotServer, tmp_path: Path):
     import signal
 
     process = start_watch(imap_config(tmp_path, dovecot), "--timeout", "60s")
-    time.sleep(0.5)
+    wait_until_idling(process)
     process.send_signal(signal.SIGINT)
     code, _stdout, stderr = finish(process)
     assert code == 130
     assert "interrupted" in stderr and "Traceback" not in stderr
+
+
+def test_watch_goes_through_the_checks_pipeline_and_keeps_the_evidence(tmp_path: Path, private_archive: Path):
+    import mailbox
+
+    from helpers import write_config
+
+    from verifier.evidence.archive import Archive
+
+    box = mailbox.Maildir(tmp_path / "md", create=True)
+    config = write_config(tmp_path, {})
+    process = start_watch(config, "--mailbox", f"maildir:{tmp_path / 'md'}", "--timeout", "30s", "--group", "Bello")
+    box.add(mail(EN_CONFIRMATION, user="bello.der.hund"))
+    code, stdout, stderr = finish(process)
+    assert code == 0, stdout + stderr
+    with Archive.open(private_archive, create=False) as archive:  # the same archive `check` keeps, not a copy
+        kinds = [record.kind for record in archive.records()]
+    assert kinds == ["confirmation"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib.resources import files
 
+from verifier import data as data_files
 from verifier.model import Kind
 from verifier.report import DeadlineNote, Evidence
 
@@ -24,7 +23,7 @@ class Campaign:
 
 @cache
 def campaigns() -> tuple[Campaign, ...]:
-    data = tomllib.loads(files("verifier.data").joinpath("campaigns.toml").read_text("utf-8"))
+    data = data_files.load("campaigns.toml")
     found = [Campaign(**entry) for entry in data["campaigns"]]
     return tuple(sorted(found, key=lambda c: c.notices_from))
 

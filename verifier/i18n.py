@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cache
-from importlib.resources import files
+
+from verifier import data as data_files
 
 LANGUAGES = ("de", "en")
 
 
 @cache
 def catalogue(lang: str) -> dict:
-    return tomllib.loads(files("verifier.data").joinpath("ui").joinpath(f"{lang}.toml").read_text("utf-8"))
+    return data_files.load("ui", f"{lang}.toml")
 
 
 def default_language() -> str:

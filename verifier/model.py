@@ -5,6 +5,7 @@ without importing each other."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +14,31 @@ from typing import Literal
 from pydantic import BaseModel
 
 MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
+
+
+# Spam folders by name, for servers without SPECIAL-USE and for local mailboxes; the last path part counts
+# ("INBOX.Junk", "[Gmail]/Spam").
+JUNK_NAMES = frozenset((
+    "junk",
+    "junk email",
+    "junk e-mail",
+    "junk-e-mail",
+    "spam",
+    "spamverdacht",
+    "[gmail]/spam",
+    "bulk mail",
+    "bulk",
+    "unerwünscht",
+    "inbox/junk",
+    "inbox.junk",
+    "inbox/spam",
+    "inbox.spam",
+))
+
+
+def is_junk_folder(name: str) -> bool:
+    folded = name.casefold()
+    return folded in JUNK_NAMES or re.split(r"[/.]", folded)[-1] in JUNK_NAMES
 
 
 class Kind(StrEnum):
@@ -44,28 +70,36 @@ class Reason(BaseModel):
     topic: Topic
     params: dict[str, str] = {}
 
-    def render(self, lang: str = "en") -> str:
-        from verifier.i18n import Texts
 
-        return Texts(lang).reason(self)
+class ClassifiedMail(BaseModel):
+    """What every view of a classified mail shares — the classification itself, the report's evidence, the archive's
+    record: which mail it is and the verdict on it. A fact every view needs is added here, once."""
 
-
-class Classification(BaseModel):
+    message_id: str
+    subject: str
+    sender: str
+    sent_at: datetime | None
     kind: Kind
+    trust: Trust
+    reasons: list[str] = []  # English, readable: for JSON and logs
+    sha256: str = ""
+
+
+class Classification(ClassifiedMail):
     platform: str | None
     language: str | None
     accounts: list[str]
     recipient: str | None
-    trust: Trust
     meta_sender: bool
     forwarded: bool
-    reasons: list[str]  # English, readable: for JSON and logs
-    sent_at: datetime | None
-    message_id: str
-    subject: str
-    sender: str
-    sha256: str
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+
+
+def carried_over(source: BaseModel, target: type[BaseModel]) -> dict[str, object]:
+    """The fields ``target`` has under the same name as ``source``, with their values: how one view of a mail is made
+    from another without copying field by field."""
+    shared = type(source).model_fields
+    return {name: getattr(source, name) for name in target.model_fields if name in shared}
 
 
 @dataclass(frozen=True)

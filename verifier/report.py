@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from verifier.model import Classification, Kind, Reason, Trust
+from verifier.model import Classification, ClassifiedMail, Reason, carried_over
 
 
 class GroupStatus(StrEnum):
@@ -26,42 +26,19 @@ class AccountRef(BaseModel):
     username: str
 
 
-class Evidence(BaseModel):
-    message_id: str
+class Evidence(ClassifiedMail):
     folder: str
-    sent_at: datetime | None
-    sender: str
-    subject: str
-    kind: Kind
-    trust: Trust
     forwarded: bool = False
     language: str | None = None
-    accounts_named: list[str] = []
-    reasons: list[str] = []  # English, for JSON
-    details: list[Reason] = []  # the same as codes, rendered in the user's language
+    accounts_named: list[str] = Field(default_factory=list)
+    details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
     location: str = ""
-    sha256: str = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
 
     @classmethod
     def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
-        return cls(
-            message_id=found.message_id,
-            folder=folder,
-            sent_at=found.sent_at,
-            sender=found.sender,
-            subject=found.subject,
-            kind=found.kind,
-            trust=found.trust,
-            forwarded=found.forwarded,
-            language=found.language,
-            accounts_named=found.accounts,
-            reasons=found.reasons,
-            details=found.details,
-            location=location,
-            sha256=found.sha256,
-            archived=archived,
-        )
+        shared = carried_over(found, cls)
+        return cls(**shared, accounts_named=found.accounts, folder=folder, location=location, archived=archived)
 
 
 class DeadlineNote(BaseModel):

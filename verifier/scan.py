@@ -11,13 +11,13 @@ from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
-from verifier.model import Classification, Found
+from verifier.model import Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify
 from verifier.recognise.mailtext import parse_mail
 from verifier.recognise.voice import Voice, of_mailbox
 from verifier.report import Report
-from verifier.sources import Criteria, MailSource
+from verifier.sources import Criteria, MailSource, ScanStats
 
 Warn = Callable[[str], None]
 
@@ -32,11 +32,6 @@ class Outcome:
 
 def meta_criteria(since: date) -> Criteria:
     return Criteria(sender_terms=meta_facts().search_from_terms, since=since, text_might_matter=text_might_matter)
-
-
-def classify_raw(raw: bytes) -> Classification:
-    """The one path from bytes to a classification, shared by check and inspect (the provider judged from the mail)."""
-    return classify(parse_mail(raw))
 
 
 def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
@@ -107,6 +102,7 @@ def check(
     """Scan (only what is new since the last run, if the archive remembers one), keep what is worth keeping in the
     archive, count archived mails too, and remember this run for the next one."""
     checked_at = datetime.now(UTC)
+    source.stats = ScanStats()  # this run's numbers only: `watch` checks the same source again and again
     known: list[Found] = []
     previous: Report | None = None
     if archive is not None:

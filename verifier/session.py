@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -26,21 +26,12 @@ def demo_dir() -> Path:
 class Session:
     settings: Settings
     open_source: Callable[[], MailSource]
-    local_paths: list[str] = field(default_factory=list)  # for watching a local mailbox: the files to look at
     # The provider whose Authentication-Results count: the IMAP account's; for local mail, learnt from the mails.
     voice: Voice | None = None
 
-    @property
-    def is_imap(self) -> bool:
-        return not self.local_paths
 
-    def open_client(self) -> object:
-        """A separate logged-in IMAP client (for `watch`'s IDLE connections)."""
-        source = self.open_source()
-        return source.open_client()  # type: ignore[attr-defined]
-
-
-def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Session:
+def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
+    """``interactive``: a person is at a terminal, so a missing password may be asked for (never under cron)."""
     from verifier.sources.local import open_local
 
     if demo:
@@ -52,31 +43,29 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool) -> Se
             source.description = DEMO_DESCRIPTION
             return source
 
-        session = Session(settings, open_demo, [str(demo_dir() / "Maildir")])
+        session = Session(settings, open_demo)
     else:
         settings = load_settings(resolve_config_path(config_path))
         if mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
             # A configured address says who the user is; without one, the mails' recipients do (recognise/voice.py).
             voice = for_account(None, settings.imap.username) if settings.imap.username else None
-            local = [mailbox.partition(":")[2] or mailbox]
-            session = Session(settings, lambda: open_local(mailbox), local, voice=voice)
+            session = Session(settings, lambda: open_local(mailbox), voice=voice)
         else:
             voice = for_account(settings.imap.host, settings.imap.username)
-            session = Session(settings, _imap_opener(settings), voice=voice)
+            session = Session(settings, _imap_opener(settings, interactive), voice=voice)
     if not settings.groups:
         raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
     return session
 
 
-def _imap_opener(settings: Settings) -> Callable[[], MailSource]:
-    from verifier.cli.common import at_terminal
+def _imap_opener(settings: Settings, interactive: bool) -> Callable[[], MailSource]:
     from verifier.signin.credentials import PasswordLogin, credentials_for
     from verifier.signin.providers import with_preset
     from verifier.sources.imap import ImapSource
 
     imap = with_preset(settings.imap)
-    credentials = credentials_for(imap, interactive=at_terminal())
+    credentials = credentials_for(imap, interactive=interactive)
     if isinstance(credentials, PasswordLogin):
         # ask (or run password_command) once per run, however often `watch` reconnects; tokens stay fresh per connect
         credentials = PasswordLogin(cache(credentials.password))

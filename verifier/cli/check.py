@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from verifier.cli.common import archive_option, format_option, open_archive, print_report, warn
+from verifier.cli.common import archive_option, at_terminal, format_option, open_archive, print_report, warn
 
 
 @click.command()
@@ -46,7 +46,7 @@ def check(
 
     if report_path:
         fmt = report_format(Path(report_path), fmt)  # a bad name is a usage error before any network traffic
-    session = open_session(obj["config_path"], mailbox, demo)
+    session = open_session(obj["config_path"], mailbox, demo, interactive=at_terminal())
     settings = session.settings
     # The demo must not mix made-up mails into the user's real archive: it archives only where --archive says.
     use_archive = not no_archive and (archive_path or not demo)

@@ -6,61 +6,68 @@ import sys
 
 import click
 
+from verifier.cli.common import archive_option, at_terminal, open_archive, warn
+
 
 @click.command()
 @click.option("--mailbox", help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, folder of .eml).")
-@click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox.")
+@click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox (no archive unless --archive).")
 @click.option(
     "--timeout", "timeout_text", default="2h", show_default=True, help="Give up after this long (90s, 30m, 2h)."
 )
 @click.option("--group", "groups", multiple=True, help="Wait only for this group (repeatable). Default: all groups.")
+@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@archive_option
+@click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
 @click.pass_obj
-def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups: tuple[str, ...]) -> None:
+def watch(
+    obj: dict,
+    mailbox: str | None,
+    demo: bool,
+    timeout_text: str,
+    groups: tuple[str, ...],
+    strict: bool,
+    archive_path: str | None,
+    no_archive: bool,
+) -> None:
     """Wait (IMAP IDLE, INBOX and Junk) until Meta's confirmation arrives; exit 0 when covered, 1 at the timeout."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta
 
-    from verifier.coverage import build_report, dedupe_key
     from verifier.errors import ConfigError
+    from verifier.evidence.archive import Archive, resolve_archive_path
     from verifier.i18n import Texts
+    from verifier.lock import run_lock
     from verifier.render.changes import changes
-    from verifier.scan import collect
+    from verifier.scan import check as run_check
     from verifier.session import open_session
-    from verifier.watch import DirectoryWaiter, FolderWaiter, parse_duration
+    from verifier.watch import parse_duration
     from verifier.watch import watch as run_watch
 
     try:
         timeout = parse_duration(timeout_text)
     except ValueError as err:
         raise ConfigError(f"--timeout: {err}") from None
-    session = open_session(obj["config_path"], mailbox, demo)
-    known = {g.name for g in session.settings.groups}
+    session = open_session(obj["config_path"], mailbox, demo, interactive=at_terminal())
+    settings = session.settings
+    known = {g.name for g in settings.groups}
     if unknown := [g for g in groups if g not in known]:
         raise ConfigError(f"--group: {', '.join(unknown)} is not a group in the config (it has: {', '.join(known)}).")
     t = Texts(obj["lang"])
+    # The same pipeline as `check`: with the evidence archive, each wake-up scans only what is new and still counts
+    # what was found before. Without one (the demo, --no-archive) an archive in memory plays that part for this run.
+    use_archive = not no_archive and (archive_path or not demo)
+    lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
+    archive = open_archive(archive_path, settings.archive.path) if use_archive else None
+    archive = archive or Archive.in_memory()
     source = session.open_source()
-    found: dict[str, object] = {}
 
     def check_once():
-        if not session.is_imap:  # local files: read them all again, cheaply
-            nonlocal source
-            source = session.open_source()
-        for item in collect(source, session.settings.imap.since, session.voice):
-            found.setdefault(dedupe_key(item), item)
-        return build_report(
-            found.values(),
-            session.settings.groups,
-            source=source.description,
-            checked_at=datetime.now(UTC),
-            folders=source.stats.folders,
-            skipped=source.stats.skipped,
-        )
-
-    def waiters(signals):
-        if not session.is_imap:
-            return [DirectoryWaiter(session.local_paths, signals)]
-        source.open_client()  # the check's own connection, reused by the first check: no extra login
-        folders = [f.name for f in source.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
-        return [FolderWaiter(session.open_client, folder, signals) for folder in folders]
+        with run_lock(lock_path if use_archive else None):
+            outcome = run_check(
+                source, settings.groups, settings.imap.since, strict=strict, archive=archive, warn=warn,
+                voice=session.voice,
+            )
+        return outcome.report
 
     wanted = set(groups) or None
     names = ", ".join(sorted(wanted or known))
@@ -73,9 +80,10 @@ def watch(obj: dict, mailbox: str | None, demo: bool, timeout_text: str, groups:
             click.echo(line)
 
     try:
-        code = run_watch(check_once, waiters, timeout=timeout, wanted=wanted, on_change=on_change)
+        code = run_watch(check_once, source.waiters, timeout=timeout, wanted=wanted, on_change=on_change)
     finally:
         source.close()
+        archive.close()
     click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=names, until=until))
     sys.exit(int(code))
 

@@ -93,6 +93,15 @@ class Archive:
             raise ArchiveError(f"evidence archive {path}: {err}") from None
         return archive
 
+    @classmethod
+    def in_memory(cls) -> Archive:
+        """An archive that lives as long as this process: `watch` without a file keeps its findings here between
+        wake-ups, so it runs the same incremental pipeline as with one."""
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        archive = cls(db, Path(":memory:"))
+        archive._migrate()
+        return archive
+
     def _migrate(self) -> None:
         with self._transaction():
             self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

@@ -7,10 +7,10 @@ from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.model import Found, Kind, Trust
+from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Trust, carried_over
 
 _SPACE = re.compile(r"\s+")
 
@@ -36,18 +36,10 @@ class Authenticity(BaseModel):
     dkim_key_record: str | None = None  # the DNS TXT record of the key, when a DKIM verifier fetched it (none yet)
 
 
-class EvidenceRecord(BaseModel):
+class EvidenceRecord(ClassifiedMail):
     id: int | None = None  # the archive's number; None for a record that was never stored
-    sha256: str
     size: int
-    message_id: str
-    subject: str
-    sender: str
-    sent_at: datetime | None
-    kind: Kind
-    trust: Trust
-    reasons: list[str] = []
-    accounts_named: list[str] = []
+    accounts_named: list[str] = Field(default_factory=list)
     source: str  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
     folder: str
     location: str
@@ -96,15 +88,8 @@ def authenticity_of(raw: bytes, checked_at: datetime) -> Authenticity:
 def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord:
     c = found.classification
     return EvidenceRecord(
-        sha256=c.sha256,
+        **carried_over(c, EvidenceRecord),
         size=len(found.raw),
-        message_id=c.message_id,
-        subject=c.subject,
-        sender=c.sender,
-        sent_at=c.sent_at,
-        kind=c.kind,
-        trust=c.trust,
-        reasons=c.reasons,
         accounts_named=c.accounts,
         source=source,
         folder=found.folder,
@@ -120,6 +105,6 @@ def worth_keeping(found: Found) -> bool:
     c = found.classification
     return (
         bool(found.raw)
-        and c.kind in (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
+        and c.kind in RELEVANT_KINDS
         and (c.trust is not Trust.SUSPICIOUS)
     )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
+from verifier import data as data_files
 from verifier.recognise.mailtext import normalise
-
-KINDS_WITH_PHRASES = ("confirmation", "receipt", "code", "rejection", "announcement")
 
 
 @dataclass(frozen=True)
@@ -37,10 +34,6 @@ class MetaFacts:
     account_patterns: tuple[re.Pattern[str], ...]  # language-independent (@handles)
 
 
-def _data(name: str) -> dict:
-    return tomllib.loads(files("verifier.data").joinpath(name).read_text("utf-8"))
-
-
 def _patterns(sources: list[str]) -> tuple[re.Pattern[str], ...]:
     # Account names keep their case (a Facebook first name), so patterns run on tidied, not case-folded, text.
     return tuple(re.compile(p, re.IGNORECASE) for p in sources)
@@ -48,7 +41,7 @@ def _patterns(sources: list[str]) -> tuple[re.Pattern[str], ...]:
 
 @cache
 def meta_facts() -> MetaFacts:
-    data = _data("meta.toml")
+    data = data_files.load("meta.toml")
     return MetaFacts(
         sender_domains=tuple(data["sender_domains"]),
         search_from_terms=tuple(data["search_from_terms"]),
@@ -61,10 +54,8 @@ def meta_facts() -> MetaFacts:
 @cache
 def languages() -> tuple[Language, ...]:
     found = []
-    for entry in sorted(files("verifier.data").joinpath("phrases").iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
-        data = tomllib.loads(entry.read_text("utf-8"))
+    for name in data_files.names("phrases"):
+        data = data_files.load("phrases", name)
         kinds = {
             kind: KindPhrases(
                 strong=tuple(normalise(p) for p in spec.get("strong", [])),
@@ -88,7 +79,11 @@ def all_keywords() -> tuple[str, ...]:
     return tuple(k for lang in languages() for k in lang.keywords)
 
 
-def text_might_matter(text: str) -> bool:
-    """Cheap pre-check on a text part: does it use any objection vocabulary of any language we know?"""
-    folded = normalise(text)
+def uses_vocabulary(folded: str) -> bool:
+    """Does normalised text use any objection vocabulary of any language we know?"""
     return any(keyword in folded for keyword in all_keywords())
+
+
+def text_might_matter(text: str) -> bool:
+    """Cheap pre-check on a text part (IMAP downloads a whole mail only when this says yes)."""
+    return uses_vocabulary(normalise(text))

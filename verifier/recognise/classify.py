@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from verifier.i18n import Texts
 from verifier.model import Classification, Kind, Reason, Trust
 from verifier.recognise.catalogue import languages, meta_facts
 from verifier.recognise.forwarding import find_forward
 from verifier.recognise.kinds import decide
-from verifier.recognise.mailtext import ParsedMail, normalise, tidy
+from verifier.recognise.mailtext import ParsedMail, normalise, parse_mail, tidy
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
 from verifier.recognise.voice import Voice
+
+english = Texts("en")  # the reasons in JSON and logs are English; the renderers use the codes
 
 
 def named_accounts(text: str) -> list[str]:
@@ -32,6 +35,12 @@ def _platform(org: str | None, fallback_domain: str, kind: Kind, text: str) -> s
     if kind is Kind.UNRELATED:
         return None
     return "instagram" if "instagram" in text else "facebook" if "facebook" in text else None
+
+
+def classify_raw(raw: bytes) -> Classification:
+    """The one path from bytes to a classification, shared by check, watch, report and inspect (the provider judged
+    from the mail alone; a scan judges it per mailbox, see recognise/voice.py)."""
+    return classify(parse_mail(raw))
 
 
 def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
@@ -73,7 +82,7 @@ def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
         trust=trust,
         meta_sender=verdict.meta_sender,
         forwarded=forward is not None,
-        reasons=[reason.render("en") for reason in details],
+        reasons=[english.reason(reason) for reason in details],
         sent_at=parsed.sent_at,
         message_id=parsed.message_id,
         subject=parsed.subject,
@@ -83,4 +92,4 @@ def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
     )
 
 
-__all__ = ["classify", "named_accounts", "normalise"]
+__all__ = ["classify", "classify_raw", "named_accounts", "normalise"]

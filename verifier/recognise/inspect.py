@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust
+from verifier.i18n import Texts
+from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust, carried_over
 from verifier.recognise.reasons import read_reason
 
 
@@ -31,30 +32,16 @@ class Inspection(BaseModel):
 
     @classmethod
     def of(cls, file: str, found: Classification) -> Inspection:
-        return cls(
-            file=file,
-            message_id=found.message_id or None,
-            kind=found.kind,
-            platform=found.platform,
-            language=found.language,
-            accounts=found.accounts,
-            recipient=found.recipient,
-            sent_at=found.sent_at,
-            trust=found.trust,
-            forwarded=found.forwarded,
-            reasons=found.reasons,
-            sha256=found.sha256,
-            details=found.details,
-        )
+        return cls(**{**carried_over(found, cls), "message_id": found.message_id or None}, file=file)
 
 
 def _unreadable(file: str, why: str) -> Inspection:
     reason = read_reason("file_unreadable", why=why)
-    return Inspection(file=file, error=why, reasons=[reason.render("en")], details=[reason])
+    return Inspection(file=file, error=why, reasons=[Texts("en").reason(reason)], details=[reason])
 
 
 def inspect_file(path: Path) -> Inspection:
-    from verifier.scan import classify_raw
+    from verifier.recognise.classify import classify_raw
 
     file = str(path)
     try:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.model import Reason
-from verifier.recognise.catalogue import Language, languages
+from verifier.recognise.catalogue import Language, languages, uses_vocabulary
 from verifier.recognise.reasons import kind_reason
 
 CONFIRMATION_POINTS = 3
@@ -74,10 +74,6 @@ def guess_language(text: str) -> str | None:
     return best
 
 
-def has_vocabulary(text: str) -> bool:
-    return any(keyword in text for language in languages() for keyword in language.keywords)
-
-
 def _describe(best: KindScore) -> Reason:
     first = (best.strong or best.phrases)[0]
     more = len(best.phrases) - 1 + (1 if best.kind == "code" else 0)  # the code number is a signal too
@@ -94,7 +90,7 @@ def decide(text: str) -> KindVerdict:
     ]
     if not scores:
         return KindVerdict("unrelated", guess_language(text), [kind_reason("no_wording")])
-    if not has_vocabulary(text):
+    if not uses_vocabulary(text):
         return KindVerdict("unrelated", guess_language(text), [kind_reason("no_vocabulary")], scores)
     by_kind = {kind: [s for s in scores if s.kind == kind] for kind in _SAFETY_ORDER}
     for kind in ("announcement", "rejection", "code"):

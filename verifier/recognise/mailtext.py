@@ -62,10 +62,6 @@ class ParsedMail:
     def from_domain(self) -> str:
         return self.from_addr.rpartition("@")[2].lower().rstrip(".")
 
-    @property
-    def normalised_text(self) -> str:
-        return normalise(self.text)
-
 
 _header_text = decoded
 

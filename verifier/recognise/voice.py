@@ -9,10 +9,13 @@ For a provider without a preset the form is learnt: it must sit on top of every 
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from verifier import data as data_files
 from verifier.recognise import authresults
 from verifier.recognise.mailtext import ParsedMail
 
@@ -35,11 +38,20 @@ class Voice:
 UNKNOWN = Voice(None, "unknown")
 
 
-def _preset_form(address: str = "", host: str = "") -> str | None:
-    from verifier.signin.providers import preset_for_address, preset_for_host  # the presets' one loader
+@cache
+def _presets() -> list[dict]:
+    return list(data_files.load("providers.toml")["providers"].values())
 
-    preset = (preset_for_host(host) if host else None) or preset_for_address(address)
-    return preset.authserv_id if preset else None
+
+def _preset_form(address: str = "", host: str = "") -> str | None:
+    """The ``authserv_id`` of the preset for this server, else for this address's domain (providers.toml); the same
+    matching as signin/providers.py, which recognise/ may not import."""
+    host = host.strip().lower().rstrip(".")
+    domain = _domain(address)
+    by_host = [p for p in _presets() if host and p["host"] == host]
+    by_domain = [p for p in _presets() if domain and any(fnmatch.fnmatchcase(domain, d) for d in p["domains"])]
+    preset = (by_host or by_domain or [None])[0]
+    return preset.get("authserv_id") if preset else None
 
 
 def for_account(host: str | None, username: str | None) -> Voice:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from verifier.i18n import Texts
-from verifier.model import Kind, Trust
+from verifier.model import Kind, Trust, is_junk_folder
 from verifier.recognise.reasons import last_about
 from verifier.report import Evidence, GroupResult, GroupStatus, Report
-
-JUNK_HINTS = ("junk", "spam", "bulk", "unerwünscht")
 
 
 def accounts_text(group: GroupResult) -> str:
@@ -35,7 +33,7 @@ def group_step(group: GroupResult, t: Texts) -> str | None:
         in_mailbox = [e for e in confirmations if not e.archived]
         if confirmations and not in_mailbox:
             return t("step.confirmed_archived", group=group.name)
-        kept_elsewhere = any(not any(h in e.folder.casefold() for h in JUNK_HINTS) for e in in_mailbox)
+        kept_elsewhere = any(not is_junk_folder(e.folder) for e in in_mailbox)
         if in_mailbox and not kept_elsewhere:
             return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder)
         return None

@@ -12,15 +12,12 @@ from verifier.signin.secrets import imap_password, remember_secret, run_secret_c
 
 
 class Credentials(Protocol):
-    mechanism: str  # "LOGIN" or "XOAUTH2", for messages
-
     def login(self, client: object, username: str) -> None: ...
 
 
 @dataclass
 class PasswordLogin:
     password: Callable[[], str]
-    mechanism: str = "LOGIN"
 
     def login(self, client, username: str) -> None:
         client.login(username, self.password())
@@ -31,7 +28,6 @@ class OAuth2Login:
     """One code path for Microsoft, Google and token_command: only where the token comes from differs."""
 
     token: Callable[[], str]
-    mechanism: str = "XOAUTH2"
 
     def login(self, client, username: str) -> None:
         client.oauth2_login(username, remember_secret(self.token()))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
+from verifier import data as data_files
 from verifier.config import AuthKind, ImapSettings
 from verifier.errors import ConfigError
 
@@ -21,9 +20,6 @@ class Preset:
     port: int
     auth: AuthKind
     hints: dict[str, str]
-    # How its own Authentication-Results begins: "mx.google.com", or "" for Outlook.com's form without an
-    # authserv-id; None when nobody has written it down (then no such header is evidence, see recognise/voice.py).
-    authserv_id: str | None = None
 
     def hint(self, lang: str = "en") -> str:
         return self.hints.get(lang) or self.hints["en"]
@@ -31,7 +27,7 @@ class Preset:
 
 @cache
 def _data() -> dict:
-    return tomllib.loads(files("verifier.data").joinpath("providers.toml").read_text("utf-8"))
+    return data_files.load("providers.toml")
 
 
 @cache
@@ -47,7 +43,6 @@ def presets() -> dict[str, Preset]:
             port=int(entry.get("port", 993)),
             auth=entry.get("auth", "password"),
             hints=dict(entry.get("hint", generic)),
-            authserv_id=entry.get("authserv_id"),
         )
         for key, entry in data["providers"].items()
     }

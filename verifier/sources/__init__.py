@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,15 @@ class ScanStats:
     skipped: list[str] = field(default_factory=list)  # "where: why" for mails we could not read
 
 
+@dataclass
+class Wakeup:
+    """Shared between a source's waiters and `watch`'s loop: set ``wake`` when new mail may be there."""
+
+    wake: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    fatal: list[Exception] = field(default_factory=list)  # e.g. the password was changed meanwhile
+
+
 class MailSource(Protocol):
     description: str  # for reports: "lord@outlook.de at outlook.office365.com" or "maildir:/path"
     stats: ScanStats
@@ -46,6 +56,10 @@ class MailSource(Protocol):
 
     def still_present(self, locations: list[str]) -> set[str]:
         """Which of these locations (from earlier runs) still hold their mail, without downloading anything."""
+        ...
+
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        """Threads (not started) that set ``wakeup.wake`` when mail may have arrived: IMAP IDLE, or file polling."""
         ...
 
     def close(self) -> None: ...

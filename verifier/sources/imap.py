@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
-from verifier.model import MAX_MAIL_BYTES, RawMail
-from verifier.signin.credentials import Credentials, PasswordLogin
-from verifier.sources import Criteria, ScanStats
+from verifier.model import MAX_MAIL_BYTES, RawMail, is_junk_folder
+from verifier.signin.credentials import Credentials
+from verifier.sources import Criteria, ScanStats, Wakeup
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
 
 log = logging.getLogger(__name__)
 
-JUNK_NAMES = (
-    "junk",
-    "junk email",
-    "junk e-mail",
-    "junk-e-mail",
-    "spam",
-    "spamverdacht",
-    "[gmail]/spam",
-    "bulk mail",
-    "unerwünscht",
-    "inbox/junk",
-    "inbox.junk",
-    "inbox/spam",
-    "inbox.spam",
-)
 SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
 CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
@@ -49,13 +35,13 @@ class Folder:
 
 
 class ImapSource:
-    def __init__(self, settings: ImapSettings, credentials: Credentials | Callable[[], str]) -> None:
-        """``credentials`` logs in (password or XOAUTH2); a bare callable is taken as the password source."""
+    def __init__(self, settings: ImapSettings, credentials: Credentials) -> None:
+        """``credentials`` logs in (password or XOAUTH2)."""
         if not settings.host or not settings.username:
             raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
         self.settings = settings
-        login = credentials if hasattr(credentials, "login") else PasswordLogin(credentials)
-        self._connector = ImapConnector(settings, login)
+        self._credentials = credentials
+        self._connector = ImapConnector(settings, credentials)
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
@@ -74,10 +60,20 @@ class ImapSource:
         return self._connector.mailbox_error(err)
 
     def open_client(self) -> object:
-        """The connected, logged-in client, for callers that keep their own connection (`watch`'s IDLE)."""
+        """The connected, logged-in client (connecting first if need be)."""
         if self._client is None:
             self.connect()
         return self._client
+
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        """One IDLE connection per folder where new mail lands (INBOX, Junk, configured ones). The folders are listed on
+        this source's own connection, which the next scan reuses: no extra login for the list."""
+        from verifier.sources.idle import FolderWaiter
+
+        self.open_client()
+        watched = [f.name for f in self.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
+        fresh = lambda: ImapConnector(self.settings, self._credentials).connect()  # noqa: E731
+        return [FolderWaiter(fresh, folder, wakeup) for folder in watched]
 
     def close(self) -> None:
         if self._client is not None:
@@ -104,7 +100,7 @@ class ImapSource:
                 if flag in flags and name.upper() != "INBOX":
                     chosen.append(Folder(name, flag.decode()))
         if not any(folder.why == "\\Junk" for folder in chosen):
-            chosen += [Folder(name, "name") for name in selectable if name.casefold() in JUNK_NAMES]
+            chosen += [Folder(name, "name") for name in selectable if is_junk_folder(name)]
         return chosen
 
     # -- the scan ---------------------------------------------------------------------------------------------------

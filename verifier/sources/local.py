@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
-from verifier.sources import Criteria, ScanStats
+from verifier.sources import Criteria, ScanStats, Wakeup
+
+LOCAL_POLL_SECONDS = 2.0
 
 
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
@@ -29,8 +32,9 @@ def header_filter(raw: bytes, criteria: Criteria) -> bool:
 
 
 class _LocalSource:
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, path: Path) -> None:
         self.description = description
+        self.path = path
         self.stats = ScanStats()
 
     def _read(self, path: Path) -> bytes | None:
@@ -61,6 +65,9 @@ class _LocalSource:
     def still_present(self, locations: list[str]) -> set[str]:
         return set()
 
+    def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
+        return [DirectoryWaiter([str(self.path)], wakeup)]
+
     def close(self) -> None:
         pass
 
@@ -69,8 +76,7 @@ class MaildirSource(_LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
-        super().__init__(f"maildir:{path}")
-        self.path = path
+        super().__init__(f"maildir:{path}", path)
 
     def _folders(self) -> list[tuple[str, Path]]:
         folders = [("INBOX", self.path)]
@@ -96,8 +102,7 @@ class MaildirSource(_LocalSource):
 
 class EmlSource(_LocalSource):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"eml:{path}")
-        self.path = path
+        super().__init__(f"eml:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
@@ -113,8 +118,7 @@ class MboxSource(_LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise SourceError(f"{path} is not an mbox file.")
-        super().__init__(f"mbox:{path}")
-        self.path = path
+        super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         self.stats.folders.append(self.path.name)
@@ -126,6 +130,33 @@ class MboxSource(_LocalSource):
                     yield mail
         finally:
             box.close()
+
+
+class DirectoryWaiter(threading.Thread):
+    """For local mailboxes: wakes when any file below the folder appears, vanishes or changes."""
+
+    def __init__(self, paths: Iterable[str], signals: Wakeup, poll: float = LOCAL_POLL_SECONDS):
+        super().__init__(name="watch files", daemon=True)
+        self.paths, self.signals, self.poll = list(paths), signals, poll
+
+    def _fingerprint(self) -> frozenset[tuple[str, int, float]]:
+        entries = set()
+        for root in self.paths:
+            for path in Path(root).rglob("*"):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                entries.add((str(path), stat.st_size, stat.st_mtime))
+        return frozenset(entries)
+
+    def run(self) -> None:
+        last = self._fingerprint()
+        while not self.signals.stop.wait(self.poll):
+            now = self._fingerprint()
+            if now != last:
+                last = now
+                self.signals.wake.set()
 
 
 def open_local(spec: str) -> _LocalSource:
