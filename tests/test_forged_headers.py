@@ -450,3 +450,12 @@ def test_check_over_a_mailbox_of_forgeries_and_one_genuine_confirmation(tmp_path
     verified = [e["sha256"] for e in privat["evidence"] if e["trust"] == "verified"]
     assert verified == [parse_mail(genuine_raw).sha256]
     assert len(document["warnings"]) >= 2
+
+
+def test_a_providers_pass_needs_no_key_lookup_and_a_failure_asks_for_the_key(offline_dkim_keys: object):
+    raw = on_top(genuine(), OUTLOOK_FORM_PASS)
+    assert judge(raw).trust is Trust.VERIFIED
+    assert offline_dkim_keys.asked == []  # type: ignore[attr-defined]  # offline, a scan costs no DNS time
+    fail = OUTLOOK_FORM_PASS.replace("dkim=pass", "dkim=fail").replace("dmarc=pass", "dmarc=fail")
+    assert judge(on_top(genuine(), fail)).trust is Trust.VERIFIED  # the own check overrides the failure
+    assert offline_dkim_keys.asked  # type: ignore[attr-defined]

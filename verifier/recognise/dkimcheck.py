@@ -136,6 +136,14 @@ def unsigned_tail(raw: bytes, index: int, signature: Signature) -> bool:
         return True
 
 
+def any_unsigned_tail(raw: bytes, wanted: Callable[[str], bool]) -> bool:
+    """Does some signature by a wanted domain leave body text unsigned (l=)? Decided without any key lookup."""
+    return any(
+        signature.domain and wanted(signature.domain) and unsigned_tail(raw, index, signature)
+        for index, signature in enumerate(signatures(raw)[:MAX_SIGNATURES])
+    )
+
+
 def _verify(raw: bytes, index: int, signature: Signature, lookup: KeyLookup) -> DkimResult:
     import dkim
 

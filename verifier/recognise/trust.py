@@ -3,6 +3,8 @@
 1. its own DKIM verification of a signature by the From's organisation that covers From and the whole body;
 2. the user's own provider's verdict: the topmost Authentication-Results, in that provider's form (voice.py);
 3. an ARC record, only with a chain dkimpy verified, sealed by the provider whose form it carries.
+When the provider's verdict already says pass, the own check is skipped (no DNS lookup, works offline); it runs when
+that verdict is missing, of another form or negative, and then overrides it.
 
 Headers that must be single (From, Subject, Date, To, Message-ID) and are not, a From with two addresses or an
 encoded address, or a signature whose ``l=`` leaves unsigned text: a forgery's marks, so the mail is suspicious."""
@@ -158,6 +160,15 @@ def judge(parsed: ParsedMail, voice: Voice | None = None) -> TrustVerdict:
     if meta_org is None:
         return _not_meta(parsed)
     voice = voice or of_mailbox([parsed])
+    top = topmost(parsed)
+
+    def aligned(domain: str) -> bool:
+        return meta_domain_of(domain) == meta_org
+
+    if voice.wrote(top) and top is not None and not dkimcheck.any_unsigned_tail(parsed.raw, aligned):
+        verdict = _header_verdict(parsed, top, meta_org, "provider")
+        if verdict.trust is Trust.VERIFIED:
+            return verdict  # the provider checked the signature on arrival: no key lookup needed (offline too)
     own = _own_dkim(parsed, meta_org)
     if own.outcome is dkimcheck.DkimOutcome.PASS:
         return TrustVerdict(
@@ -166,7 +177,6 @@ def judge(parsed: ParsedMail, voice: Voice | None = None) -> TrustVerdict:
     if own.outcome is dkimcheck.DkimOutcome.UNSIGNED_TAIL:
         # Valid for its first l= bytes only: whatever follows was added by someone else (a replay with new text).
         return TrustVerdict(Trust.SUSPICIOUS, True, [trust_reason("dkim_unsigned_tail", domain=own.domain)])
-    top = topmost(parsed)
     if voice.wrote(top) and top is not None:
         verdict = _header_verdict(parsed, top, meta_org, "provider")
     elif (arc := _arc_header(parsed, voice)) is not None:
