@@ -306,6 +306,40 @@ def test_an_encoded_display_name_is_never_the_address(display: str):
     assert found.trust is Trust.SUSPICIOUS
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [
+        '"no-reply@mail.instagram.com" <attacker@evil.example>',  # a quoted display name that looks like an address
+        "attacker@evil.example (no-reply@mail.instagram.com)",  # the Meta address only in a comment
+        "<@mail.instagram.com:attacker@evil.example>",  # an obsolete source route through Meta's domain
+        "Meta: no-reply@mail.instagram.com, attacker@evil.example;",  # group syntax with two members
+        "no-reply@mail.instagram.com <attacker@evil.example>",  # an unquoted address-like name
+    ],
+    ids=["quoted-name", "comment", "source-route", "group", "bare-name"],
+)
+def test_metas_address_outside_the_address_part_is_never_the_sender(sender: str):
+    raw = forged("lord@outlook.de", OUTLOOK_FORM_PASS, FAKE_SIGNATURE).replace(
+        b"From: Instagram <no-reply@mail.instagram.com>", f"From: {sender}".encode())
+    found = judge(raw)
+    assert found.trust is Trust.SUSPICIOUS
+    assert not (found.meta_sender and found.trust is Trust.VERIFIED)
+
+
+def test_a_signature_that_does_not_cover_from_proves_nothing():
+    unsigned_from = FAKE_SIGNATURE.replace("h=from:to:subject", "h=to:subject")
+    raw = forged("lord@posteo.de", unsigned_from)
+    assert dkimcheck.check(raw, lambda d: d == IG).outcome is dkimcheck.DkimOutcome.FROM_NOT_SIGNED
+    found = judge(raw)
+    assert found.trust is Trust.UNVERIFIED
+    assert any("does not cover the From line" in reason for reason in found.reasons)
+
+
+@pytest.mark.parametrize("authserv", ["mx.goog1e.com", "mx.google.com.evil.example", "mx-google.com", "google.com"])
+def test_a_look_alike_authserv_id_is_not_gmails(authserv: str):
+    header = GMAIL_PASS.replace("mx.google.com", authserv)
+    assert judge(forged("lord@gmail.com", header, FAKE_SIGNATURE)).trust is Trust.UNVERIFIED
+
+
 def test_an_encoded_word_as_the_whole_address_is_suspicious():
     raw = forged("lord@outlook.de", OUTLOOK_FORM_PASS, FAKE_SIGNATURE).replace(
         b"From: Instagram <no-reply@mail.instagram.com>", f"From: <{_b('no-reply@mail.instagram.com')}>".encode())
