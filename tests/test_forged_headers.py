@@ -493,3 +493,18 @@ def test_a_providers_pass_needs_no_key_lookup_and_a_failure_asks_for_the_key(off
     fail = OUTLOOK_FORM_PASS.replace("dkim=pass", "dkim=fail").replace("dmarc=pass", "dmarc=fail")
     assert judge(on_top(genuine(), fail)).trust is Trust.VERIFIED  # the own check overrides the failure
     assert offline_dkim_keys.asked  # type: ignore[attr-defined]
+
+
+def test_forgeries_over_imap_never_confirm_and_the_genuine_mail_does(dovecot, tmp_path):
+    """The same over a real Dovecot: forgeries in INBOX and Junk, then the genuine mail (Outlook.com recipient)."""
+    from helpers import PASSWORD_ENV, imap_config, run_json, statuses
+
+    dovecot.deliver(forged("lord.canterville@outlook.de", GMAIL_PASS, FAKE_SIGNATURE), "INBOX")
+    dovecot.deliver(forged("lord.canterville@outlook.de", _aar(9, "pass"), FAKE_SIGNATURE), "Junk")
+    dovecot.deliver(on_top(genuine(), "Subject: Wir erkennen deinen Einspruch an"), "INBOX")
+    config = imap_config(tmp_path, dovecot)
+    _code, document = run_json("--config", str(config), "check", "--full", env=PASSWORD_ENV)
+    assert statuses(document)["Privat"] != "confirmed"
+    dovecot.deliver(on_top(genuine(), OUTLOOK_FORM_PASS), "INBOX")
+    _code, document = run_json("--config", str(config), "check", "--full", env=PASSWORD_ENV)
+    assert statuses(document)["Privat"] == "confirmed"
