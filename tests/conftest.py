@@ -63,6 +63,18 @@ def private_archive(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_real_dns_for_dkim_keys() -> Iterator[None]:
+    """Module- and session-scoped fixtures run before the per-test table below: they must not reach real DNS."""
+    from dkimkeys import fixture_keys
+
+    from verifier.recognise import dkimcheck
+
+    previous = dkimcheck.set_key_lookup(fixture_keys())
+    yield
+    dkimcheck.set_key_lookup(previous)
+
+
 @pytest.fixture(autouse=True)
 def offline_dkim_keys() -> Iterator[object]:
     """No test asks real DNS for DKIM keys: only the fixtures' test key is published."""

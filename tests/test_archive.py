@@ -144,6 +144,9 @@ from verifier.evidence.archive import Archive
 from verifier.recognise.classify import classify
 from verifier.model import Found
 from verifier.recognise.mailtext import parse_mail
+from dkimkeys import fixture_keys
+from verifier.recognise import dkimcheck
+dkimcheck.set_key_lookup(fixture_keys())  # keeping a mail checks its DKIM key: never real DNS in a test
 archive = Archive.open(__import__("pathlib").Path(sys.argv[1]))
 template = classify(parse_mail(mail(DE_CONFIRMATION)))
 print("ready", flush=True)

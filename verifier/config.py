@@ -77,6 +77,11 @@ class ArchiveSettings(BaseModel):
 
     # Where the evidence archive (SQLite) lives; empty = the user data dir (~/.local/share/verify-objection on Linux).
     path: str = ""
+    # An RFC 3161 timestamp authority (TSA): every kept mail and the proof PDF get a token from it. Empty = none is
+    # ever contacted. The TSA sees only a SHA-256 hash, never the mail.
+    timestamp_url: str = ""
+    # PEM file with the TSA's CA, for a TSA whose chain is not in the system store (freetsa.org); empty = system store
+    timestamp_ca_file: str = ""
 
 
 class Settings(BaseSettings):

@@ -84,7 +84,7 @@ def _records(found: list[Found], archive: Archive | None, checked_at: datetime, 
         if sha in records:  # the same bytes in two folders: the first copy is the one the report shows
             continue
         stored = archive.get(sha) if archive else None
-        records[sha] = (stored or record_of(item, checked_at, source), item.raw)
+        records[sha] = (stored or record_of(item, checked_at, source, keep_keys=False), item.raw)
     return records
 
 

@@ -37,6 +37,11 @@ def login(obj: dict) -> None:
 @click.option("--client-id", help="Your own OAuth2 client (app) ID.")
 @click.option("--authority", help="Microsoft: consumers (default), organizations, common, or a tenant.")
 @click.option("--group", "groups", multiple=True, metavar="NAME=PLATFORM:USER,…", help="An Accounts Center group.")
+@click.option(
+    "--timestamp-url",
+    metavar="URL",
+    help="An RFC 3161 timestamp authority for the kept mails and the PDF (it sees only a hash). Default: none.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @click.option("--skip-login", is_flag=True, help="Do not test the login (offline set-up).")
 @click.option("--non-interactive", is_flag=True, help="Ask nothing; take everything from the options.")

@@ -59,15 +59,32 @@ def show(obj: dict, key: str) -> None:
 
 @archive.command()
 @click.argument("key")
-@click.option("--eml", "target", required=True, type=click.Path(dir_okay=False), help="Where to write the mail.")
+@click.option("--eml", "target", type=click.Path(dir_okay=False), help="Where to write the mail.")
+@click.option(
+    "--bundle",
+    type=click.Path(file_okay=False),
+    help="Write a folder anyone can check without this tool: mail, DKIM key record, timestamps, README.",
+)
 @click.pass_obj
-def export(obj: dict, key: str, target: str) -> None:
-    """Write one archived mail, byte for byte, as an .eml file."""
+def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
+    """Write one archived mail, byte for byte, as an .eml file (--eml) or as a checkable bundle (--bundle)."""
     from verifier.errors import ConfigError
 
+    if not target and not bundle:
+        raise click.UsageError("Say where to: --eml FILE or --bundle DIR.")
     with _open(obj, obj["archive_path"]) as store:
         record = _record(store, key)
         raw = store.raw(record.id or 0)
+        if bundle:
+            from verifier.evidence.bundle import write_bundle
+
+            try:
+                names = write_bundle(store, record, Path(bundle))
+            except OSError as err:
+                raise ConfigError(f"{bundle}: cannot write the bundle ({err.strerror}).") from None
+            click.echo(f"{bundle}: {', '.join(names)} (see README.txt there)")
+            if not target:
+                return
     try:
         Path(target).write_bytes(raw)
     except OSError as err:
@@ -78,10 +95,20 @@ def export(obj: dict, key: str, target: str) -> None:
 @archive.command()
 @click.pass_obj
 def verify(obj: dict) -> None:
-    """Re-hash every stored mail; exit 1 if any no longer matches its SHA-256."""
+    """Offline: re-hash every mail, re-check its DKIM signatures against the keys as kept, validate its timestamps.
+
+    Exit 1 if a mail was altered, no longer verifies against its kept key, or has a timestamp that does not hold."""
+    from verifier.config import load_settings, resolve_config_path
+    from verifier.evidence.audit import audit
+    from verifier.i18n import Texts
+    from verifier.render.audit import audit_lines, audit_summary
+
+    settings = load_settings(resolve_config_path(obj["config_path"]), must_exist=False)
     with _open(obj, obj["archive_path"]) as store:
-        checked, bad = store.verify()
-    for mismatch in bad:
-        click.echo(f"mail {mismatch.id}: stored as {mismatch.sha256}, now hashes to {mismatch.actual} — altered")
-    click.echo(f"{checked} mail(s) checked, {len(bad)} altered.")
-    sys.exit(1 if bad else 0)
+        results = audit(store, settings.archive.timestamp_ca_file)
+    t = Texts(obj["lang"])
+    for result in results:
+        for line in audit_lines(result, t):
+            click.echo(line)
+    click.echo(audit_summary(results, t))
+    sys.exit(1 if any(r.failed for r in results) else 0)

@@ -65,12 +65,13 @@ def check(
                 warn=warn,
                 voice=session.voice,
             )
+            stamps = _stamp_kept(archive, settings)
         finally:
             source.close()
             if archive is not None:
                 archive.close()
     if report_path:
-        _write_proof(outcome, Path(report_path), fmt or "pdf", obj["lang"], archive)
+        _write_proof(outcome, Path(report_path), fmt or "pdf", obj["lang"], archive, stamps, settings)
     if quiet:
         _print_changes(outcome, obj["lang"])
     else:
@@ -88,14 +89,39 @@ def _print_changes(outcome: object, lang: str) -> None:
         click.echo(text, nl=False)
 
 
-def _write_proof(outcome: object, path: Path, fmt: str, lang: str, archive: object) -> None:
+def _stamp_kept(archive: object, settings: object) -> dict:
+    """Timestamp the kept mails that have no token yet (only with [archive] timestamp_url); the proof's view of all."""
+    import sqlite3
+
+    from verifier.evidence.proof import ProofStamp
+
+    if archive is None:
+        return {}
+    config = settings.archive  # type: ignore[attr-defined]
+    stamps: dict[int, list] = {}
+    try:
+        if config.timestamp_url:
+            from verifier.evidence.stamping import stamp_pending
+
+            stamp_pending(archive, config.timestamp_url, config.timestamp_ca_file, warn)  # type: ignore[arg-type]
+        for s in archive.stamps():  # type: ignore[attr-defined]
+            stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
+    except sqlite3.Error as err:  # timestamps help the proof; they never stop a check
+        warn(f"evidence archive: timestamps could not be read or kept ({err}); the check went on without them.")
+    return stamps
+
+
+def _write_proof(
+    outcome: object, path: Path, fmt: str, lang: str, archive: object, stamps: dict, settings: object
+) -> None:
     from verifier.evidence.files import write_report
     from verifier.evidence.proof import build_proof
     from verifier.i18n import Texts
 
     archive_file = str(archive.path) if archive is not None else None  # type: ignore[attr-defined]
-    proof = build_proof(outcome.report, outcome.records, archive_file)  # type: ignore[attr-defined]
-    digest = write_report(proof, path, fmt, Texts(lang))
+    proof = build_proof(outcome.report, outcome.records, archive_file, stamps)  # type: ignore[attr-defined]
+    url = settings.archive.timestamp_url  # type: ignore[attr-defined]
+    digest = write_report(proof, path, fmt, Texts(lang), timestamp_url=url, warn=warn)
     click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
 
 
@@ -121,7 +147,7 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
     with Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False) as archive:
         voice = for_account(settings.imap.host, settings.imap.username)  # whose headers count: the user's provider
         outcome = report_from_archive(archive, settings.groups, strict=strict, voice=voice)
-        _write_proof(outcome, Path(path), fmt, obj["lang"], archive)
+        _write_proof(outcome, Path(path), fmt, obj["lang"], archive, _stamp_kept(archive, settings), settings)
 
 
 @click.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from verifier.errors import VerifierError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.evidence.stampstore import StampStore, as_bytes
 from verifier.model import Found
 
 FILE_NAME = "evidence.sqlite"
@@ -47,6 +48,18 @@ MIGRATIONS: tuple[str, ...] = (
         report TEXT NOT NULL              -- the previous Report as JSON: what --quiet compares against
     );
     """,
+    """
+    CREATE TABLE timestamps (
+        mail_id INTEGER NOT NULL REFERENCES mails (id),
+        subject TEXT NOT NULL,            -- 'mail' (over the raw bytes) or 'record' (over the record JSON as stored)
+        query BLOB NOT NULL,              -- the RFC 3161 request sent (.tsq)
+        token BLOB NOT NULL,              -- the TSA's answer (.tsr, DER TimeStampResp), kept byte for byte
+        tsa_url TEXT NOT NULL,
+        gen_time TEXT NOT NULL,           -- the time the token proves (UTC, ISO 8601), as read when it came
+        chain TEXT NOT NULL,              -- PEM: the certificates it validated against when it came (TSA to root)
+        PRIMARY KEY (mail_id, subject)
+    );
+    """,
 )
 
 
@@ -73,7 +86,7 @@ class Mismatch:
     actual: str
 
 
-class Archive:
+class Archive(StampStore):
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
@@ -129,7 +142,13 @@ class Archive:
         the source's resume point is saved in the same transaction, so it never runs ahead of the stored mails.
         Returns how many were new."""
         new = 0
+        # Fresh records are built before the transaction: keeping the DKIM key asks DNS, and no lock is held for that
         try:
+            fresh: dict[str, EvidenceRecord] = {}
+            for item in found:  # the first copy of the same bytes is the one kept, as below
+                sha = hashlib.sha256(item.raw).hexdigest()
+                if worth_keeping(item) and sha not in fresh and not self._known(sha):
+                    fresh[sha] = record_of(item, checked_at, source)
             with self._transaction():
                 if scan_state is not None:
                     self._db.execute(
@@ -145,7 +164,7 @@ class Archive:
                     )
                     if seen.rowcount:
                         continue
-                    record = record_of(item, checked_at, source)
+                    record = fresh.get(sha) or record_of(item, checked_at, source)
                     self._db.execute(
                         "INSERT INTO mails (sha256, raw, message_id, kind, found_at, last_seen_at, record)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -163,6 +182,9 @@ class Archive:
         except sqlite3.Error as err:
             raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
         return new
+
+    def _known(self, sha: str) -> bool:
+        return self._db.execute("SELECT 1 FROM mails WHERE sha256 = ?", (sha,)).fetchone() is not None
 
     def scan_state(self, source: str) -> dict | None:
         row = self._db.execute("SELECT state FROM scan_state WHERE source = ?", (source,)).fetchone()
@@ -204,17 +226,14 @@ class Archive:
 
     def raw(self, record_id: int) -> bytes:
         row = self._db.execute("SELECT raw FROM mails WHERE id = ?", (record_id,)).fetchone()
-        if row is None:
-            return b""
-        return row[0] if isinstance(row[0], bytes) else str(row[0]).encode("utf-8", "surrogateescape")
+        return b"" if row is None else as_bytes(row[0])
 
     def verify(self) -> tuple[int, list[Mismatch]]:
         """Re-hash every stored mail: (how many were checked, the ones whose bytes no longer match their key)."""
         checked, bad = 0, []
         for record_id, sha, raw in self._db.execute("SELECT id, sha256, raw FROM mails ORDER BY id"):
             checked += 1
-            data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogateescape")  # tampered type
-            actual = hashlib.sha256(data).hexdigest()
+            actual = hashlib.sha256(as_bytes(raw)).hexdigest()
             if actual != sha:
                 bad.append(Mismatch(record_id, sha, actual))
         return checked, bad

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from verifier.errors import ConfigError
@@ -36,9 +37,25 @@ def render(proof: Proof, fmt: str, t: Texts) -> bytes:
     return render_proof_json(proof).encode()
 
 
-def write_report(proof: Proof, path: Path, fmt: str, t: Texts) -> str:
-    """Write the report and ``PATH.sha256`` (sha256sum format); returns the report's SHA-256."""
-    data = render(proof, fmt, t)
+def render_stamped(proof: Proof, t: Texts, url: str, warn: Callable[[str], None]) -> bytes:
+    """The PDF with a document timestamp from ``url``; unreachable or refused, the PDF without one (and saying so)."""
+    from verifier.evidence.pdfstamp import timestamp_pdf
+    from verifier.evidence.timestamps import TimestampInvalid, TimestampUnavailable, tsa_host
+
+    stamped = proof.model_copy(update={"document_timestamp": tsa_host(url)})
+    try:
+        return timestamp_pdf(render(stamped, "pdf", t), url)
+    except (TimestampUnavailable, TimestampInvalid) as err:
+        warn(f"{err}; the PDF was written without a document timestamp.")
+        return render(proof.model_copy(update={"document_timestamp": None}), "pdf", t)
+
+
+def write_report(
+    proof: Proof, path: Path, fmt: str, t: Texts, *, timestamp_url: str = "", warn: Callable[[str], None] = print
+) -> str:
+    """Write the report and ``PATH.sha256`` (sha256sum format); returns the report's SHA-256. A PDF gets a document
+    timestamp when ``timestamp_url`` names a TSA."""
+    data = render_stamped(proof, t, timestamp_url, warn) if fmt == "pdf" and timestamp_url else render(proof, fmt, t)
     digest = hashlib.sha256(data).hexdigest()
     try:
         _write_atomically(path, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +16,14 @@ MAX_QUOTE_CHARS = 60_000  # ~1000 lines; beyond that the quote is cut (the embed
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
+class ProofStamp(BaseModel):
+    """One kept RFC 3161 token, as the report names it (the token itself stays in the archive and the bundle)."""
+
+    subject: str  # "mail": over the original bytes; "record": over the evidence record as stored
+    gen_time: datetime
+    tsa: str
+
+
 class ProofMail(BaseModel):
     number: int  # "Mail 1", "Mail 2": how the report refers to it
     record: EvidenceRecord
@@ -22,6 +31,7 @@ class ProofMail(BaseModel):
     text: str = Field("", exclude=True, repr=False)  # readable body, for the quote
     shortened: bool = False
     groups: list[str] = []
+    stamps: list[ProofStamp] = []
 
     @property
     def file_name(self) -> str:
@@ -33,6 +43,7 @@ class Proof(BaseModel):
     mails: list[ProofMail]
     tool_version: str = __version__
     archive: str | None = None  # the archive file the evidence came from or went to, if any
+    document_timestamp: str | None = None  # the TSA whose document timestamp the PDF gets; None = no timestamp
 
     def mail_for(self, evidence: Evidence) -> ProofMail | None:
         return next((m for m in self.mails if m.record.sha256 == evidence.sha256), None)
@@ -49,7 +60,12 @@ def readable_text(raw: bytes) -> tuple[str, bool]:
     return text, False
 
 
-def build_proof(report: Report, records: dict[str, tuple[EvidenceRecord, bytes]], archive: str | None = None) -> Proof:
+def build_proof(
+    report: Report,
+    records: dict[str, tuple[EvidenceRecord, bytes]],
+    archive: str | None = None,
+    stamps: dict[int, list[ProofStamp]] | None = None,
+) -> Proof:
     """One ProofMail per mail the verdict relies on (group evidence, then unassigned confirmations), in that order."""
     order: list[str] = []
     groups: dict[str, list[str]] = {}
@@ -72,6 +88,7 @@ def build_proof(report: Report, records: dict[str, tuple[EvidenceRecord, bytes]]
                 text=text,
                 shortened=shortened,
                 groups=groups.get(sha, []),
+                stamps=(stamps or {}).get(record.id or 0, []) if record.id else [],
             )
         )
     return Proof(report=report, mails=mails, archive=archive)
@@ -83,7 +100,13 @@ def verification_record(proof: Proof) -> dict:
     document["tool_version"] = proof.tool_version
     document["archive"] = proof.archive
     document["evidence_records"] = [
-        {"mail": m.number, "file": m.file_name, "groups": m.groups, **m.record.model_dump(mode="json")}
+        {
+            "mail": m.number,
+            "file": m.file_name,
+            "groups": m.groups,
+            **m.record.model_dump(mode="json"),
+            "timestamps": [s.model_dump(mode="json") for s in m.stamps],
+        }
         for m in proof.mails
     ]
     return document

@@ -25,6 +25,20 @@ class DkimTags(BaseModel):
     a: str | None = None  # algorithm
 
 
+class DkimKey(BaseModel):
+    """One DKIM signature as this tool verified it when the mail was kept, with the DNS key record it used."""
+
+    domain: str  # d=
+    selector: str  # s=
+    header_index: int  # which DKIM-Signature (0 = topmost)
+    result: str  # pass, fail, no_key: the verdict against this key then
+    name: str | None = None  # selector._domainkey.domain. (None: no key could be fetched)
+    record: str | None = None  # the TXT record's text as published then
+    fetched_at: datetime | None = None
+    resolver: str | None = None  # who answered ("" when the lookup could not say)
+    dnssec: bool | None = None  # the resolver's AD flag: DNSSEC-validated; None when unknown
+
+
 class Authenticity(BaseModel):
     """Why the mail was trusted, frozen at check time: DKIM keys get rotated, so a later re-check may not succeed."""
 
@@ -33,7 +47,8 @@ class Authenticity(BaseModel):
     dkim: list[DkimTags] = []
     authentication_results: str | None = None  # the topmost one: written by the user's own provider
     arc_authentication_results: str | None = None
-    dkim_key_record: str | None = None  # the DNS TXT record of the key, when a DKIM verifier fetched it (none yet)
+    dkim_key_record: str | None = None  # the TXT record of the first signature that verified (see dkim_keys)
+    dkim_keys: list[DkimKey] = []  # every signature checked by this tool at keep time, each with its key
 
 
 class EvidenceRecord(ClassifiedMail):
@@ -68,12 +83,38 @@ def _unfolded(value: object) -> str:
     return _SPACE.sub(" ", str(value)).strip()
 
 
-def authenticity_of(raw: bytes, checked_at: datetime) -> Authenticity:
+def kept_keys(raw: bytes) -> list[DkimKey]:
+    """Verify Meta's signatures now and keep the key each used (DNS, through dkimcheck's injectable lookup)."""
+    from verifier.recognise import dkimcheck
+    from verifier.recognise.trust import meta_domain_of
+
+    keys = []
+    for result in dkimcheck.check_all(raw, lambda domain: meta_domain_of(domain) is not None):
+        key = result.key
+        keys.append(
+            DkimKey(
+                domain=result.domain,
+                selector=result.selector,
+                header_index=result.index,
+                result=result.outcome.value,
+                name=key.name if key else None,
+                record=key.text if key else None,
+                fetched_at=key.fetched_at if key else None,
+                resolver=key.resolver if key else None,
+                dnssec=key.dnssec if key else None,
+            )
+        )
+    return keys
+
+
+def authenticity_of(raw: bytes, checked_at: datetime, keys: list[DkimKey] | None = None) -> Authenticity:
     """Never raises: a mail without headers simply has no DKIM tags and no provider verdict."""
+    keys = kept_keys(raw) if keys is None else keys
+    passed = next((k.record for k in keys if k.result == "pass"), None)
     try:
         headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
     except Exception:
-        return Authenticity(checked_at=checked_at, tool_version=__version__)
+        return Authenticity(checked_at=checked_at, tool_version=__version__, dkim_keys=keys, dkim_key_record=passed)
     results = headers.get_all("Authentication-Results") or []
     arc = headers.get_all("ARC-Authentication-Results") or []
     return Authenticity(
@@ -82,10 +123,14 @@ def authenticity_of(raw: bytes, checked_at: datetime) -> Authenticity:
         dkim=[dkim_tags(str(h)) for h in headers.get_all("DKIM-Signature") or []],
         authentication_results=_unfolded(results[0]) if results else None,
         arc_authentication_results=_unfolded(arc[0]) if arc else None,
+        dkim_key_record=passed,
+        dkim_keys=keys,
     )
 
 
-def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord:
+def record_of(found: Found, checked_at: datetime, source: str, *, keep_keys: bool = True) -> EvidenceRecord:
+    """``keep_keys``: verify the DKIM signatures now and keep their key records (asks DNS): what the archive does
+    for a mail it keeps; a record only shown in a report of a run without the archive skips that."""
     c = found.classification
     return EvidenceRecord(
         **carried_over(c, EvidenceRecord),
@@ -96,7 +141,7 @@ def record_of(found: Found, checked_at: datetime, source: str) -> EvidenceRecord
         location=found.location,
         found_at=checked_at,
         last_seen_at=checked_at,
-        authenticity=authenticity_of(found.raw, checked_at),
+        authenticity=authenticity_of(found.raw, checked_at, None if keep_keys else []),
     )
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.model import Reason, Trust
-from verifier.recognise import authresults, dkimcheck
+from verifier.recognise import arccheck, authresults, dkimcheck
 from verifier.recognise.catalogue import meta_facts
 from verifier.recognise.mailtext import ParsedMail
 from verifier.recognise.reasons import trust_reason
@@ -124,7 +124,7 @@ def _arc_header(parsed: ParsedMail, voice: Voice) -> authresults.AuthHeader | No
     instance, header = max(records, key=lambda record: record[0])
     if header is None or not voice.wrote(header):
         return None
-    arc = dkimcheck.arc_check(parsed.raw)
+    arc = arccheck.arc_check(parsed.raw)
     sealer, writer = arc.sealer, header.authserv_id
     if not arc.valid or arc.instance != instance or not (writer == sealer or writer.endswith("." + sealer)):
         return None

@@ -124,6 +124,8 @@ def _group_blocks(group: GroupResult, proof: Proof, t: Texts) -> list[Block]:
 
 
 def _mail_blocks(mail: ProofMail, t: Texts) -> list[Block]:
+    from verifier.render.proof_stamps import key_rows, stamp_rows
+
     r, auth = mail.record, mail.record.authenticity
     rows = [
         Row(t("proof.date"), utc(r.sent_at)),
@@ -149,7 +151,8 @@ def _mail_blocks(mail: ProofMail, t: Texts) -> list[Block]:
     rows.append(Row(t("proof.auth_results"), auth.authentication_results or "–", mono=True))
     if auth.arc_authentication_results:
         rows.append(Row(t("proof.arc"), auth.arc_authentication_results, mono=True))
-    rows.append(Row(t("proof.key_record"), auth.dkim_key_record or t("proof.not_fetched"), mono=True))
+    rows += key_rows(mail, t) or [Row(t("proof.key_record"), auth.dkim_key_record or t("proof.not_fetched"), mono=True)]
+    rows += stamp_rows(mail, t)
     text = mail.text or t("proof.no_text")
     blocks: list[Block] = [Heading(t("proof.mail_title", number=mail.number, subject=r.subject or "–"), level=3)]
     blocks += [Fields(rows), Quote(text)]
@@ -159,6 +162,8 @@ def _mail_blocks(mail: ProofMail, t: Texts) -> list[Block]:
 
 
 def proof_blocks(proof: Proof, t: Texts) -> list[Block]:
+    from verifier.render.proof_stamps import stamp_blocks  # it builds on this module's blocks
+
     report = proof.report
     blocks: list[Block] = [
         Heading(t("proof.title"), level=1),
@@ -196,5 +201,6 @@ def proof_blocks(proof: Proof, t: Texts) -> list[Block]:
         blocks += [Heading(t("proof.mails")), Para(t("proof.mails_intro"))]
         for mail in proof.mails:
             blocks += _mail_blocks(mail, t)
+    blocks += stamp_blocks(proof, t)
     blocks += [Heading(t("proof.about")), Para(t("proof.how_to_check")), Para(t("deadline.disclaimer"))]
     return blocks

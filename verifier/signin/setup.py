@@ -153,6 +153,19 @@ def render_config(imap: ImapSettings, groups: list[Group]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def timestamp_section(url: object) -> str:
+    """`init --timestamp-url URL`: the [archive] lines that turn stamping on; nothing without the option."""
+    if not url:
+        return ""
+    if not str(url).startswith(("https://", "http://")):
+        raise ConfigError(f"--timestamp-url must be an http:// or https:// URL, not {url!r}.")
+    return (
+        "\n[archive]\n# RFC 3161 timestamps on every kept mail and the proof PDF; the TSA sees only a SHA-256 hash.\n"
+        f"timestamp_url = {json.dumps(str(url))}\n"
+        '# timestamp_ca_file = "…/cacert.pem"   # only for a TSA whose root is not in the system store (README)\n'
+    )
+
+
 def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     t = Texts(lang)
     interactive = at_terminal and not answers.get("non_interactive")
@@ -160,7 +173,7 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     if keep and not (interactive and click.confirm(t("init.exists", path=path), err=True)):
         raise ConfigError(f"{path} exists; pass --force to overwrite it (or --config OTHER_PATH).")
     imap, groups = collect(answers, t, interactive)
-    write_private(path, render_config(imap, groups))
+    write_private(path, render_config(imap, groups) + timestamp_section(answers.get("timestamp_url")))
     click.echo(t("init.written", path=path), err=True)
     wants_keyring = imap.auth == "password" and not imap.password_command and interactive
     if wants_keyring and not answers.get("skip_login") and click.confirm(t("init.keyring_now"), default=True, err=True):
