@@ -200,7 +200,7 @@ class DovecotServer:
         self._chown(self.home)
         self._folder_dir("INBOX")
         passwd = self.root / "passwd"
-        passwd.write_text(f"{self.user}:{{PLAIN}}{self.password}:{self.uid}:{self.gid}::{self.home}\n")
+        passwd.write_text(f"{self.user}:{{PLAIN}}{self.password}:{self.uid}:{self.gid}::{self.home}\n", "utf-8")
         passwd.chmod(0o644)
 
     def _write_config(self) -> None:

@@ -37,7 +37,7 @@ class Relay:
         self.latency = latency  # added once per server→client chunk: one round trip costs about this much
         self.counters = Counters()
         self.trigger: bytes | None = None  # a regex over command lines; when it matches, `fault` takes over
-        # "drop", "stall", "garbage", "huge-literal", "truncate", "strip-starttls", "close-at-once"
+        # "drop", "stall", "garbage", "huge-literal", "giant-literal", "truncate", "strip-starttls", "close-at-once"
         self.fault: str | None = None
         self.fault_times = 1_000_000  # how many connections the fault applies to
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -144,6 +144,10 @@ class Relay:
             state["mode"] = "swallow"
             nonsense = b"(\x00\xff}{ GARBAGE )))" if mode == "garbage" else b"(UID 1 BODY[] {9999999999999}"
             return b"* 1 FETCH " + nonsense + b"\r\n" + tag + b" OK done\r\n", True
+        if mode == "giant-literal":
+            # a plausible 3 GiB literal, its first bytes really sent: a client that believes the size reads on
+            state["mode"] = "swallow"
+            return b"* 1 FETCH (UID 1 BODY[] {3221225472}\r\n" + b"x" * 65536, True
         if mode == "swallow":
             if re.search(rb"(^|\r\n)" + re.escape(tag) + rb" (OK|NO|BAD)", data):
                 state["faulty"] = False

@@ -74,7 +74,10 @@ def test_only_the_cli_imports_click_or_rich_prompts():
 
 
 def test_the_model_is_a_leaf():
-    assert [n for n in MODULES["verifier.model"] if n.startswith("verifier")] == []
+    # safetext (the cleaning of mail text behind the model's Line type) is a leaf too, so model stays one
+    project = [n for n in MODULES["verifier.model"] if n.startswith("verifier")]
+    assert [n for n in project if not n.startswith("verifier.safetext")] == []
+    assert [n for n in MODULES["verifier.safetext"] if n.startswith("verifier")] == []
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from verifier.errors import ExitCode, VerifierError
+from verifier.errors import ConfigError, ExitCode, VerifierError
+from verifier.privatefile import unsafe_place
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,20 @@ def run_lock(path: Path | None) -> Iterator[None]:
     if path is None:
         yield
         return
+    # A lock another user can plant (a symlink to a victim's file) or swap would let them write through it or
+    # hold every run hostage: refused, never silently followed.
+    if why := unsafe_place(path):
+        raise ConfigError(
+            f"Refusing the run lock: {why}. Keep the archive in a directory only you can write: set [archive] path "
+            "(or --archive) to e.g. ~/.local/share/verify-objection/evidence.sqlite."
+        )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as err:  # e.g. a read-only disk: the archive will warn about it too; run unlocked
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # a symlink planted after the check above
+            raise ConfigError(f"Refusing the run lock: {path} is a symbolic link. Remove it and run again.") from None
+        # e.g. a read-only disk: the archive will warn about it too; run unlocked
         log.info("no run lock at %s (%s)", path, err.strerror)
         yield
         return

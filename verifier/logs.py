@@ -1,11 +1,49 @@
-"""Logging for -v/--debug: rich on a terminal, plain lines otherwise; secrets blanked and mail bodies never shown."""
+"""Logging for -v/--debug: rich on a terminal, plain lines otherwise; secrets blanked, mail content never shown.
+
+--debug shows the IMAP conversation (commands, response lines, literal sizes) as imapclient logs it, but never a
+literal's content or a quoted string the server sent for a body section: that is where mail bodies and one-time codes
+travel. Every line is cleaned like mail text, because server lines and folder names are not ours."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
-MAX_LINE = 300  # imaplib logs whole server answers at DEBUG, mail bodies included: cut them
+from verifier.safetext import clean_line
+
+MAX_LINE = 300  # imaplib logs whole server answers at DEBUG: cut them
+
+# imaplib's (debug level 5) dumps of its response store: they hold every literal's bytes
+_LITERAL_DUMPS = ("untagged_responses[", "\tmatched ", "untagged responses dump")
+# a body section sent as a quoted string instead of a literal (allowed for short, single-line content)
+_QUOTED_SECTION = re.compile(
+    r'((?:BODY|BINARY)(?:\.PEEK)?\[[^\]]*\](?:<\d+>)?|RFC822(?:\.TEXT|\.HEADER)?) "((?:[^"\\]|\\.)*)"'
+)
+_OUTGOING_LITERAL = re.compile(r"^(\s*\(literal\) > ).*", re.S)
+
+
+class ImapWireFilter(logging.Filter):
+    """imapclient's loggers: commands and sizes pass, literal and body-string contents do not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("imapclient"):
+            return True
+        message = record.getMessage()
+        if message.startswith(_LITERAL_DUMPS):
+            return False
+        message = _QUOTED_SECTION.sub(lambda m: f'{m.group(1)} "…" ({len(m.group(2))} characters not shown)', message)
+        message = _OUTGOING_LITERAL.sub(r"\1(not shown)", message)
+        record.msg, record.args = message, None
+        return True
+
+
+class CleaningFilter(logging.Filter):
+    """One line, no control characters: a folder name or a server's answer must not drive the terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = clean_line(record.getMessage()), None
+        return True
 
 
 class TruncatingFilter(logging.Filter):
@@ -28,8 +66,9 @@ def setup_logging(verbose: bool, debug: bool) -> None:
     else:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())  # first blank secrets, then shorten: a cut must not leave half a secret
-    handler.addFilter(TruncatingFilter())
+    # in this order: drop literals, blank secrets, clean, then shorten (a cut must not leave half a secret)
+    for log_filter in (ImapWireFilter(), RedactingFilter(), CleaningFilter(), TruncatingFilter()):
+        handler.addFilter(log_filter)
     logging.basicConfig(level=level, handlers=[handler], force=True)
     if not debug:  # mail-parser reports every odd mail at WARNING; our own reasons already say what matters
         logging.getLogger("mailparser").setLevel(logging.ERROR)

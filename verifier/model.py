@@ -1,7 +1,8 @@
 """The nouns every layer shares: a mail's kind and trust, why, a classified mail, and where it was found.
 
-A leaf: imports nothing from the project, so sources, recognition, coverage, evidence and renderers can all use it
-without importing each other."""
+A leaf: imports nothing from the project but the leaf safetext, so sources, recognition, coverage, evidence and
+renderers can all use it without importing each other. Every string a mail supplies is typed ``Line`` (safetext):
+cleaned for display the moment a mail's model or a Reason is built, whoever builds it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
+
+from verifier.safetext import Line
 
 MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
 
@@ -68,28 +71,28 @@ class Reason(BaseModel):
 
     code: str
     topic: Topic
-    params: dict[str, str] = {}
+    params: dict[str, Line] = {}  # often quote the mail (a sender, a charset name): cleaned like it
 
 
 class ClassifiedMail(BaseModel):
     """What every view of a classified mail shares — the classification itself, the report's evidence, the archive's
     record: which mail it is and the verdict on it. A fact every view needs is added here, once."""
 
-    message_id: str
-    subject: str
-    sender: str
+    message_id: Line  # Line: mail text, cleaned for display in every view (also when read back from the archive)
+    subject: Line
+    sender: Line
     sent_at: datetime | None
     kind: Kind
     trust: Trust
-    reasons: list[str] = []  # English, readable: for JSON and logs
+    reasons: list[Line] = []  # English, readable: for JSON and logs
     sha256: str = ""
 
 
 class Classification(ClassifiedMail):
     platform: str | None
     language: str | None
-    accounts: list[str]
-    recipient: str | None
+    accounts: list[Line]
+    recipient: Line | None
     meta_sender: bool
     forwarded: bool
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from verifier.model import Classification, ClassifiedMail, Reason, carried_over
+from verifier.safetext import Line
 
 
 class GroupStatus(StrEnum):
@@ -27,12 +28,14 @@ class AccountRef(BaseModel):
 
 
 class Evidence(ClassifiedMail):
-    folder: str
+    """One mail as every renderer sees it; its strings (mail or server text: folder names too) are ``Line``s."""
+
+    folder: Line
     forwarded: bool = False
     language: str | None = None
-    accounts_named: list[str] = Field(default_factory=list)
+    accounts_named: list[Line] = Field(default_factory=list)
     details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
-    location: str = ""
+    location: Line = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
 
     @classmethod
@@ -63,12 +66,12 @@ class GroupResult(BaseModel):
 
 class Report(BaseModel):
     checked_at: datetime
-    source: str
-    folders: list[str] = []
+    source: Line
+    folders: list[Line] = []  # named by the server
     groups: list[GroupResult]
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
-    skipped: list[str] = []  # mails that could not be read, with the reason
+    skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
     stats: dict[str, int] = Field(default_factory=dict)
     strict: bool = False
     exit_code: int = 0

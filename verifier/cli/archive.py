@@ -69,6 +69,7 @@ def show(obj: dict, key: str) -> None:
 def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
     """Write one archived mail, byte for byte, as an .eml file (--eml) or as a checkable bundle (--bundle)."""
     from verifier.errors import ConfigError
+    from verifier.privatefile import SHARED, write_atomically
 
     if not target and not bundle:
         raise click.UsageError("Say where to: --eml FILE or --bundle DIR.")
@@ -86,7 +87,7 @@ def export(obj: dict, key: str, target: str | None, bundle: str | None) -> None:
             if not target:
                 return
     try:
-        Path(target).write_bytes(raw)
+        write_atomically(Path(target), raw, mode=SHARED)
     except OSError as err:
         raise ConfigError(f"{target}: cannot write ({err.strerror}).") from None
     click.echo(f"{target}: {len(raw)} bytes, SHA-256 {record.sha256}")

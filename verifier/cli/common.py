@@ -12,7 +12,9 @@ def at_terminal() -> bool:
 
 
 def warn(message: str) -> None:
-    click.echo(f"verify-objection: warning: {message}", err=True)
+    from verifier.safetext import clean_line
+
+    click.echo(f"verify-objection: warning: {clean_line(message)}", err=True)
 
 
 def open_archive(cli_path: str | None, configured: str, *, create: bool = True, quiet: bool = False):

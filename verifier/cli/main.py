@@ -18,9 +18,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except VerifierError as err:
+            from verifier.safetext import clean_line
             from verifier.signin.secrets import redact
 
-            click.echo(f"verify-objection: {redact(str(err))}", err=True)
+            # errors quote servers, folder names and file names: one clean line, whatever they hold
+            click.echo(f"verify-objection: {clean_line(redact(str(err)))}", err=True)
             ctx.exit(int(err.exit_code))
         except KeyboardInterrupt:
             click.echo("verify-objection: interrupted; nothing was concluded.", err=True)
@@ -30,10 +32,11 @@ class _Group(click.Group):
         except Exception as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            from verifier.safetext import clean_line
             from verifier.signin.secrets import redact
 
             click.echo(
-                f"verify-objection: internal error ({type(err).__name__}: {redact(str(err))[:200]}). "
+                f"verify-objection: internal error ({type(err).__name__}: {clean_line(redact(str(err)))[:200]}). "
                 "Nothing was concluded; please report this, with --debug output.",
                 err=True,
             )

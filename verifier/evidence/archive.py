@@ -93,10 +93,22 @@ class Archive(StampStore):
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Archive:
+        from verifier.privatefile import unsafe_place
+
+        # The archive's mails count as evidence: one another user could plant or swap is not (a planted archive
+        # once made an empty mailbox CONFIRMED).
+        # SQLite opens its -wal/-shm/-journal files beside the archive, following symlinks: those are checked too
+        siblings = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+        if why := next(filter(None, map(unsafe_place, siblings)), None):
+            raise ArchiveError(
+                f"evidence archive refused: {why}, so its mails might not be yours. Keep the archive in a directory "
+                "only you can write: set [archive] path (or --archive) to e.g. "
+                "~/.local/share/verify-objection/evidence.sqlite"
+            )
         if not create and not path.is_file():
             raise ArchiveError(f"No evidence archive at {path} yet: run `verify-objection check` first.")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             db = sqlite3.connect(path, isolation_level=None, timeout=10)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")

@@ -101,9 +101,11 @@ def write_bundle(archive: Archive, record: EvidenceRecord, target: Path) -> list
         root_fingerprint=root_fingerprint,
         dkim_lines="".join(dkim_lines) or "   (no kept key record: the signature cannot be re-checked as it was)\n",
     ).encode()
+    from verifier.privatefile import SHARED, write_atomically
+
     target.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (target / name).write_bytes(data)
+        write_atomically(target / name, data, mode=SHARED)  # never through a symlink planted in the target
     return list(files)
 
 

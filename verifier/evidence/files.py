@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from verifier.errors import ConfigError
 from verifier.evidence.proof import Proof, render_proof_json
 from verifier.i18n import Texts
+from verifier.privatefile import SHARED, write_atomically
 
 FORMATS = {".md": "md", ".markdown": "md", ".pdf": "pdf", ".json": "json"}
 
@@ -57,22 +57,9 @@ def write_report(
     timestamp when ``timestamp_url`` names a TSA."""
     data = render_stamped(proof, t, timestamp_url, warn) if fmt == "pdf" and timestamp_url else render(proof, fmt, t)
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        _write_atomically(path, data)
-        _write_atomically(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode())
+    try:  # a half-written proof is worse than none: both files are replaced whole or not at all
+        write_atomically(path, data, mode=SHARED)
+        write_atomically(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode(), mode=SHARED)
     except OSError as err:
         raise ConfigError(f"{path}: cannot write the report ({err.strerror}).") from None
     return digest
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A half-written proof is worse than none: write beside it, then rename over."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

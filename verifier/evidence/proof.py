@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from verifier import __version__
 from verifier.evidence.record import EvidenceRecord
 from verifier.report import Evidence, Report
+from verifier.safetext import Block
 
 MAX_QUOTE_CHARS = 60_000  # ~1000 lines; beyond that the quote is cut (the embedded original stays whole)
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -28,7 +29,7 @@ class ProofMail(BaseModel):
     number: int  # "Mail 1", "Mail 2": how the report refers to it
     record: EvidenceRecord
     raw: bytes = Field(exclude=True, repr=False)
-    text: str = Field("", exclude=True, repr=False)  # readable body, for the quote
+    text: Block = Field("", exclude=True, repr=False)  # readable body, for the quote: cleaned, line breaks kept
     shortened: bool = False
     groups: list[str] = []
     stamps: list[ProofStamp] = []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from verifier import __version__
 from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Trust, carried_over
+from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
 
@@ -18,21 +19,21 @@ _SPACE = re.compile(r"\s+")
 class DkimTags(BaseModel):
     """Tags of one DKIM-Signature header, read as they are (not verified here: that is the provider's verdict)."""
 
-    d: str | None = None  # signing domain
-    s: str | None = None  # selector: with d, names the key record (s._domainkey.d)
-    bh: str | None = None  # hash of the body as signed
+    d: Line | None = None  # signing domain
+    s: Line | None = None  # selector: with d, names the key record (s._domainkey.d)
+    bh: Line | None = None  # hash of the body as signed
     t: int | None = None  # signing time (Unix seconds)
-    a: str | None = None  # algorithm
+    a: Line | None = None  # algorithm
 
 
 class DkimKey(BaseModel):
     """One DKIM signature as this tool verified it when the mail was kept, with the DNS key record it used."""
 
-    domain: str  # d=
-    selector: str  # s=
+    domain: Line  # d=  (as the mail wrote it: cleaned for display like all mail text)
+    selector: Line  # s=
     header_index: int  # which DKIM-Signature (0 = topmost)
     result: str  # pass, fail, no_key: the verdict against this key then
-    name: str | None = None  # selector._domainkey.domain. (None: no key could be fetched)
+    name: Line | None = None  # selector._domainkey.domain. (None: no key could be fetched)
     record: str | None = None  # the TXT record's text as published then
     fetched_at: datetime | None = None
     resolver: str | None = None  # who answered ("" when the lookup could not say)
@@ -45,8 +46,8 @@ class Authenticity(BaseModel):
     checked_at: datetime  # UTC
     tool_version: str
     dkim: list[DkimTags] = []
-    authentication_results: str | None = None  # the topmost one: written by the user's own provider
-    arc_authentication_results: str | None = None
+    authentication_results: Line | None = None  # the topmost one: written by the user's own provider
+    arc_authentication_results: Line | None = None
     dkim_key_record: str | None = None  # the TXT record of the first signature that verified (see dkim_keys)
     dkim_keys: list[DkimKey] = []  # every signature checked by this tool at keep time, each with its key
 
@@ -54,10 +55,10 @@ class Authenticity(BaseModel):
 class EvidenceRecord(ClassifiedMail):
     id: int | None = None  # the archive's number; None for a record that was never stored
     size: int
-    accounts_named: list[str] = Field(default_factory=list)
-    source: str  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
-    folder: str
-    location: str
+    accounts_named: list[Line] = Field(default_factory=list)  # mail and server text: cleaned, also when read back
+    source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
+    folder: Line
+    location: Line
     found_at: datetime
     last_seen_at: datetime
     authenticity: Authenticity

@@ -10,24 +10,25 @@ from pydantic import BaseModel
 from verifier.i18n import Texts
 from verifier.model import MAX_MAIL_BYTES, Classification, Kind, Reason, Trust, carried_over
 from verifier.recognise.reasons import read_reason
+from verifier.safetext import Line
 
 
 class Inspection(BaseModel):
     """One file's classification; the JSON keys of `inspect --json`. ``error`` is set when the file was not read."""
 
-    file: str
-    message_id: str | None = None
+    file: Line  # a file name can hold control characters too
+    message_id: Line | None = None
     kind: Kind | None = None
     platform: str | None = None
     language: str | None = None
-    accounts: list[str] = []
-    recipient: str | None = None
+    accounts: list[Line] = []
+    recipient: Line | None = None
     sent_at: datetime | None = None
     trust: Trust | None = None
     forwarded: bool = False
-    reasons: list[str] = []
+    reasons: list[Line] = []
     sha256: str | None = None
-    error: str | None = None
+    error: Line | None = None
     details: list[Reason] = []  # not in JSON: the reasons as codes, for the user's language
 
     @classmethod

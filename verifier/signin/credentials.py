@@ -20,7 +20,44 @@ class PasswordLogin:
     password: Callable[[], str]
 
     def login(self, client, username: str) -> None:
-        client.login(username, self.password())
+        password_login(client, username, self.password())
+
+
+def password_login(client, username: str, password: str) -> None:
+    """LOGIN for ASCII; for anything else AUTHENTICATE PLAIN (UTF-8 by RFC 4616) or, where the server offers no
+    PLAIN, LOGIN with the password as a literal. imaplib's LOGIN would send a quoted ASCII string: a non-ASCII
+    password could never log in, and a CR/LF inside one would be sent raw — a second command of the password's
+    making."""
+    if any(c in password for c in "\r\n\0"):
+        raise ConfigError(
+            "The IMAP password contains a line break or a NUL character, which no mail server accepts; check where "
+            "it comes from (imap.password_command's first line, the keyring, VERIFY_OBJECTION_IMAP__PASSWORD)."
+        )
+    if any(c in username for c in "\r\n\0"):
+        raise ConfigError("imap.username contains a line break or a NUL character; correct it in the config.")
+    if password.isascii() and username.isascii():
+        client.login(username, password)
+    elif client.has_capability("AUTH=PLAIN"):
+        client.plain_login(username, password)
+    elif username.isascii():
+        _literal_login(client, username, password)
+    else:
+        raise ConfigError(
+            f"imap.username {username!r} is not ASCII and the server offers no AUTHENTICATE PLAIN to send it with."
+        )
+
+
+def _literal_login(client, username: str, password: str) -> None:
+    """LOGIN "user" {n} + the UTF-8 bytes: imaplib sends its ``literal`` after the server's continuation."""
+    from imapclient.exceptions import LoginError
+
+    imap = client._imap
+    imap.literal = password.encode("utf-8")
+    typ, data = imap._simple_command("LOGIN", imap._quote(username))
+    if typ != "OK":
+        detail = data[-1] if data else b""
+        raise LoginError(detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail))
+    imap.state = "AUTH"
 
 
 @dataclass

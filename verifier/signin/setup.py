@@ -196,13 +196,14 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
 
 
 def _explain_failure(t: Texts, path: Path, imap: ImapSettings, action) -> int:
+    from verifier.safetext import clean_line
     from verifier.signin.providers import login_hint
     from verifier.signin.secrets import redact
 
     try:
         action()
     except VerifierError as err:
-        click.echo(f"verify-objection: {redact(str(err))}", err=True)
+        click.echo(f"verify-objection: {clean_line(redact(str(err)))}", err=True)  # it may quote the server
         hint = login_hint(imap.host, imap.username, t.lang)
         if isinstance(err, AuthError) and hint not in str(err):
             click.echo(hint, err=True)

@@ -72,12 +72,13 @@ class ImapConnector:
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
         from verifier.signin.providers import login_hint
+        from verifier.sources.imapguard import GuardedIMAPClient
 
         host, port = self.settings.host or "", self.settings.port
         mode = self._tls_mode()
         timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
         try:
-            client = imapclient.IMAPClient(
+            client = GuardedIMAPClient(
                 host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
             )
             if mode == "starttls":
@@ -92,6 +93,10 @@ class ImapConnector:
             try:
                 self._credentials.login(client, username)
             except LoginError as err:
+                # imapclient reports a connection that broke during LOGIN/AUTHENTICATE as a refused login too:
+                # that is the network (exit 4), not the password (exit 3)
+                if isinstance(err.__context__, IMAPClientAbortError | OSError):
+                    raise self.mailbox_error(err.__context__) from None
                 raise AuthError(
                     f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
                 ) from None
