@@ -13,13 +13,14 @@ from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.model import Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
-from verifier.recognise.classify import classify
+from verifier.recognise.classify import classify, classify_raw  # classify_raw: the one bytes→verdict path
 from verifier.recognise.mailtext import parse_mail
 from verifier.recognise.voice import Voice, of_mailbox
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource, ScanStats
 
 Warn = Callable[[str], None]
+__all__ = ["check", "classify_raw", "collect", "from_archive", "report_from_archive"]
 
 
 @dataclass

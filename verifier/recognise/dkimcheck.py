@@ -129,9 +129,9 @@ def signatures(raw: bytes) -> list[Signature]:
             tags = parse_tag_value(value)
             length = _text(tags.get(b"l"))
             found.append(
-                Signature(
-                    domain=_text(tags.get(b"d")).lower(),
-                    selector=_text(tags.get(b"s")),
+                Signature(  # d= and s= are the sender's to choose: only what a DNS name can hold is kept
+                    domain=_printable(tags.get(b"d", b"").strip(), _NAME_CHARS).lower(),
+                    selector=_printable(tags.get(b"s", b"").strip(), _NAME_CHARS),
                     headers=tuple(h.strip().lower() for h in _text(tags.get(b"h")).split(":") if h.strip()),
                     length=int(length) if length.isdigit() else None,
                 )
