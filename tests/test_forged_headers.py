@@ -433,6 +433,22 @@ def test_confirmation_text_in_an_attached_message_of_a_verified_meta_mail_is_not
     assert found.kind is not Kind.CONFIRMATION  # … but the confirmation is not Meta's words
 
 
+@pytest.mark.parametrize("ctype", ["message/rfc822", "message/global", "message/partial", "text/rfc822-headers"])
+@pytest.mark.parametrize("top_level", [False, True], ids=["attached", "whole-body"])
+def test_confirmation_text_in_any_kind_of_embedded_message_is_not_metas(ctype: str, top_level: bool):
+    inner = mail(DE_CONFIRMATION, auth=None, signed=False, sender="Anna <anna@example.org>")
+    head = (b"From: Instagram <no-reply@mail.instagram.com>\r\nTo: lord.canterville@outlook.de\r\nSubject: Neu\r\n"
+            b"Date: Tue, 20 May 2025 08:00:00 +0000\r\nMessage-ID: <o@mail.instagram.com>\r\nMIME-Version: 1.0\r\n")
+    if top_level:
+        body = b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + inner
+    else:
+        body = (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHallo\r\n"
+                b"--b\r\nContent-Type: " + ctype.encode() + b"\r\n\r\n" + inner + b"\r\n--b--\r\n")
+    found = judge(sign(head + body))
+    assert found.trust is Trust.VERIFIED
+    assert found.kind is not Kind.CONFIRMATION
+
+
 def test_an_attached_copy_of_metas_own_confirmation_is_not_one_either():
     inner = genuine()
     assert judge(_with_attached(inner)).kind is not Kind.CONFIRMATION

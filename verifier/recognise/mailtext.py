@@ -177,8 +177,8 @@ def _outside_attached(message: Message, problems: list[str]) -> str:
     while stack:
         part = stack.pop(0)
         ctype = part.get_content_type()
-        if ctype == "message/rfc822":
-            continue
+        if part.get_content_maintype() == "message" or ctype == "text/rfc822-headers":
+            continue  # message/rfc822, message/global, message/partial, …: another sender's words
         if part.is_multipart():
             payload = part.get_payload()
             stack[:0] = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
@@ -210,7 +210,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
         if not plain and not html and not message.is_multipart():
             plain = [_decode_part(message, parsed.problems)]
         parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
-        parsed.own_text = _outside_attached(message, []) if parsed.has_attached_message else parsed.text
+        inner = any(part.get_content_maintype() == "message" for part in message.walk())
+        parsed.own_text = _outside_attached(message, []) if inner or parsed.has_attached_message else parsed.text
     except Exception as err:  # e.g. pathological nesting; report what we have
         parsed.problems.append(f"body not readable ({type(err).__name__})")
     return parsed
