@@ -13,6 +13,8 @@ from email.message import Message
 from email.utils import getaddresses
 
 SINGLE_HEADERS = ("From", "Subject", "Date", "To", "Message-ID")
+# A second Content-Type or transfer encoding on top makes the parser read the signed body as something else.
+SINGLE_MIME_HEADERS = ("Content-Type", "Content-Transfer-Encoding", "MIME-Version")
 
 
 def decoded(value: object) -> str:
@@ -34,7 +36,7 @@ class Sender:
 
 def duplicated(message: Message) -> list[str]:
     """The headers that must appear once and appear more often."""
-    return [name for name in SINGLE_HEADERS if len(message.get_all(name, [])) > 1]
+    return [name for name in SINGLE_HEADERS + SINGLE_MIME_HEADERS if len(message.get_all(name, [])) > 1]
 
 
 def sender(message: Message) -> Sender:
