@@ -4,6 +4,7 @@ to MSAL) and the token introspection endpoint a real Dovecot asks (a real HTTP s
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -45,6 +46,8 @@ class FakeIdentityProvider:
         self.requests: list[tuple[str, str, dict]] = []
         self.refresh_tokens: set[str] = set()
         self.google_codes: set[str] = set()
+        self.codes: dict[str, dict[str, str]] = {}  # Microsoft authorization codes → what they were issued for
+        self.refuse: set[str] = set()  # "code" and/or "device": ways of signing in this client may not use
 
     # the MSAL HttpClient interface ---------------------------------------------------------------------------------
     def get(self, url: str, params: dict | None = None, headers: dict | None = None, **kwargs: object) -> Response:
@@ -76,6 +79,10 @@ class FakeIdentityProvider:
         form = data if isinstance(data, dict) else {k: v[0] for k, v in parse_qs(str(data or "")).items()}
         self.requests.append(("POST", url, form))
         if url.endswith("/devicecode"):
+            if "device" in self.refuse:
+                return Response(400, {"error": "invalid_client", "error_description": "AADSTS70002: The provided "
+                                      "client is not supported for this feature. The client application must be "
+                                      "marked as 'mobile.'"})  # fmt: skip
             return Response(
                 200,
                 {
@@ -91,12 +98,42 @@ class FakeIdentityProvider:
             return self._token(form, google=url == GOOGLE_TOKEN)
         return Response(404, {"error": "not_found"})
 
+    # the browser's side of the authorization-code flow -------------------------------------------------------------
+    def authorize(self, auth_uri: str) -> str:
+        """What the browser does with the sign-in address: the address it lands on (https://localhost/?code=…)."""
+        url = urlparse(auth_uri)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        assert url.path.endswith("/oauth2/v2.0/authorize"), url.path
+        assert query["response_type"] == "code" and query["code_challenge_method"] == "S256"
+        redirect = query["redirect_uri"]
+        if query["client_id"] != self.client_id or "code" in self.refuse:
+            error = {"error": "unauthorized_client", "error_description": "AADSTS700016: not allowed for this app"}
+            return f"{redirect}/?{urlencode({**error, 'state': query['state']})}"
+        code = f"M.C5{secrets.token_hex(10)}"
+        self.codes[code] = {"challenge": query["code_challenge"], "nonce": query.get("nonce", ""),
+                            "redirect_uri": redirect, "client_id": query["client_id"]}  # fmt: skip
+        return f"{redirect}/?{urlencode({'code': code, 'state': query['state']})}"
+
+    def _code_is_good(self, form: dict) -> dict[str, str] | None:
+        issued = self.codes.pop(str(form.get("code")), None)  # a code works once
+        if issued is None or form.get("redirect_uri") != issued["redirect_uri"]:
+            return None
+        verifier = str(form.get("code_verifier") or "").encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).decode().rstrip("=")
+        return issued if challenge == issued["challenge"] else None  # PKCE: only who started the flow may finish it
+
     def _token(self, form: dict, *, google: bool) -> Response:
         grant = form.get("grant_type")
+        nonce = ""
         if grant == "refresh_token" and form.get("refresh_token") not in self.refresh_tokens:
             return Response(400, {"error": "invalid_grant", "error_description": "AADSTS70000: token revoked"})
-        if grant == "authorization_code" and form.get("code") not in self.google_codes:
+        if grant == "authorization_code" and google and form.get("code") not in self.google_codes:
             return Response(400, {"error": "invalid_grant", "error_description": "bad code"})
+        if grant == "authorization_code" and not google:
+            issued = self._code_is_good(form)
+            if issued is None:
+                return Response(400, {"error": "invalid_grant", "error_description": "AADSTS70008: code expired"})
+            nonce = issued["nonce"]
         access, refresh = f"at-{secrets.token_hex(12)}", f"rt-{secrets.token_hex(12)}"
         self.valid_tokens.add(access)
         self.refresh_tokens.add(refresh)
@@ -113,6 +150,7 @@ class FakeIdentityProvider:
             "preferred_username": self.signs_in_as,
             "iat": now,
             "exp": now + 3600,
+            **({"nonce": nonce} if nonce else {}),
         }
         return Response(
             200,

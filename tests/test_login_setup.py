@@ -48,7 +48,7 @@ def test_outlook_is_oauth_only_and_unknown_domains_ask():
     assert {p.auth for k, p in presets().items() if k != "outlook"} == {"password"}
     assert preset_for_address("x@canterville-chase.example") is None
     result = run("--config", "/nonexistent/c.toml", "init", "--non-interactive", "--email", "x@canterville.example")
-    assert result.exit_code == 2 and "IMAP server" in result.stderr
+    assert result.exit_code == 2 and "--host is missing" in result.stderr  # the option, not the German prompt
 
 
 class MemoryKeyring(KeyringBackend):
@@ -89,7 +89,7 @@ def test_login_stores_the_password_in_the_keyring_and_check_uses_it(filled, tmp_
     monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": DEFAULT_PASSWORD)
     config = str(imap_config(tmp_path, filled))
-    signed = run("--config", config, "login")
+    signed = run("--lang", "en", "--config", config, "login")
     assert signed.exit_code == 0 and "keyring" in signed.stdout
     assert memory_keyring.items == {("verify-objection", filled.user): DEFAULT_PASSWORD}
     code, document = run_json("--config", config, "check")  # no terminal, no environment variable
@@ -139,7 +139,7 @@ def test_init_non_interactive_writes_a_private_config_that_check_accepts(tmp_pat
     path = tmp_path / "conf" / "config.toml"
     result = run(
         "--config", str(path), "init", "--non-interactive", "--skip-login",
-        "--email", "lord.canterville@outlook.de", "--client-id", "my-app-id",
+        "--email", "lord.canterville@outlook.de", "--client-id", "0e5f94bc-aaaa-4e73-b8be-63364c29d753",
         "--group", "Privat=instagram:lord.canterville,facebook:lord.canterville.5", "--group", "Bello=bello.der.hund",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
@@ -150,7 +150,7 @@ def test_init_non_interactive_writes_a_private_config_that_check_accepts(tmp_pat
         "port": 993,
         "auth": "oauth2-microsoft",
     }
-    assert written["imap"]["oauth2_client_id"] == "my-app-id"
+    assert written["imap"]["oauth2_client_id"] == "0e5f94bc-aaaa-4e73-b8be-63364c29d753"
     assert [g["name"] for g in written["groups"]] == ["Privat", "Bello"]
     (tmp_path / "mails").mkdir()
     code, document = run_json("--config", str(path), "check", "--mailbox", str(tmp_path / "mails"))
@@ -172,10 +172,10 @@ def test_init_keeps_the_answers_when_the_login_test_fails(filled, tmp_path):
     assert tomllib.loads(path.read_text())["imap"]["password_command"] == "echo wrong-password"
 
 
-def test_init_interactive_asks_and_explains_groups(tmp_path, monkeypatch):
+def test_init_interactive_asks_and_explains_groups(tmp_path, monkeypatch, memory_keyring):
     monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
     path = tmp_path / "config.toml"
-    answers = "lord.canterville@gmx.de\n\npass show gmx\nPrivat\ninstagram:lord.canterville\n\n"
+    answers = "lord.canterville@gmx.de\n2\npass show gmx\nPrivat\ninstagram:lord.canterville\n\n"  # 2 = a command
     result = invoke_with_input(["--lang", "en", "--config", str(path), "init", "--skip-login"], answers)
     assert result.exit_code == 0, result.output
     assert "Accounts Center" in result.output and "imap.gmx.net" in result.output

@@ -15,7 +15,7 @@ import pytest
 from conftest import require_dovecot
 from dovecot_server import DEFAULT_USER, DovecotServer
 from fake_oauth import GOOGLE_TOKEN, FakeIdentityProvider, IntrospectionServer, browser_for
-from helpers import imap_config, run, run_json, statuses
+from helpers import imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_CONFIRMATION, mail
 
 import verifier.signin.oauth
@@ -27,7 +27,7 @@ from verifier.signin.oauth.google import GoogleTokens
 
 pytestmark = pytest.mark.slow  # end to end: real servers and subprocesses
 
-CLIENT = "test-client-id"
+CLIENT = "0e5f94bc-aaaa-4e73-b8be-63364c29d753"  # a GUID, as Entra gives out
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_token_for_another_user_is_refused_by_the_server(server, idp, tmp_path):
     token = "at-for-someone-else"  # valid at the introspection endpoint, but for another mailbox
     server.introspection.issued_to[token] = "other@outlook.com"  # type: ignore[attr-defined]
     result = run("--config", str(imap_config(tmp_path, server, token_command=f"echo {token}")), "check")
-    assert result.exit_code == 3 and "refused the login" in result.stderr
+    assert result.exit_code == 3 and "refused the login" in result.stderr, result.stderr
     assert server.introspection.asked == [token]  # type: ignore[attr-defined]  # the server did check this token
 
 
@@ -170,3 +170,167 @@ def test_without_oauth_configured_msal_is_never_built(idp, tmp_path):
     probe += "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('msal','keyring','requests'))))"
     done = subprocess.run([sys.executable, "-c", "import json\n" + probe], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+# Outlook.com without an own registration: Thunderbird's public client, authorization code + PKCE ------------------
+THUNDERBIRD = "9e5f94bc-e8a4-4e73-b8be-63364c29d753"
+
+
+class Browser:
+    """The person at the terminal: reads the sign-in address the tool printed, signs in at the (fake) authority, and
+    pastes back the address the browser landed on; ``tamper`` changes that address first (an attacker, a stale tab)."""
+
+    def __init__(self, idp: FakeIdentityProvider, monkeypatch, tamper=None) -> None:
+        self.idp, self.tamper, self.said, self.pasted = idp, tamper, [], []
+        monkeypatch.setattr(verifier.signin.oauth, "announce", self.said.append)
+        monkeypatch.setattr(verifier.signin.oauth, "paste", self.paste)
+
+    def paste(self, prompt: str) -> str:
+        url = next(w for text in reversed(self.said) for w in text.split() if "/oauth2/v2.0/authorize" in w)
+        landing = self.idp.authorize(url)
+        landing = self.tamper(landing) if self.tamper else landing
+        self.pasted.append(landing)
+        return f"  {landing}\n"  # as pasted: with blanks and the newline
+
+    def told(self) -> str:
+        return "\n".join(self.said)
+
+
+def thunderbird_config(tmp_path: Path, server: DovecotServer) -> Path:
+    return imap_config(tmp_path, server, auth="oauth2-microsoft", oauth2_client="thunderbird")
+
+
+def test_code_flow_through_thunderbirds_client_then_silent_refresh_under_cron(server, idp, tmp_path, monkeypatch):
+    idp.client_id = THUNDERBIRD
+    browser = Browser(idp, monkeypatch)
+    config = str(thunderbird_config(tmp_path, server))
+    signed = run("--config", config, "login")
+    assert signed.exit_code == 0, signed.stderr
+    auth_uri = next(w for w in browser.told().split() if "/authorize" in w)
+    query = {k: v[0] for k, v in __import__("urllib.parse").parse.parse_qs(auth_uri.split("?", 1)[1]).items()}
+    assert auth_uri.startswith("https://login.microsoftonline.com/consumers/")  # personal accounts
+    assert query["client_id"] == THUNDERBIRD and query["redirect_uri"] == "https://localhost"
+    assert query["code_challenge_method"] == "S256" and query["state"] and query["login_hint"] == DEFAULT_USER
+    exchanged = [form for _, url, form in idp.requests if form.get("grant_type") == "authorization_code"]
+    assert len(exchanged) == 1 and exchanged[0]["code_verifier"]  # PKCE: the verifier went to the token endpoint
+    assert not any(url.endswith("/devicecode") for _, url, _ in idp.requests)  # the code flow worked: no fallback
+    assert stat.S_IMODE(cache_file(tmp_path).stat().st_mode) == 0o600
+    code = browser.pasted[0].split("code=")[1].split("&")[0]
+    assert code not in cache_file(tmp_path).read_text() and code not in signed.output
+
+    before = len(idp.requests)
+    code, document = run_json("--config", config, "check")  # cron: no terminal, no browser
+    assert code == 1 and statuses(document)["Privat"] == "confirmed"
+    later = idp.requests[before:]
+    assert any(form.get("grant_type") == "refresh_token" for _, _, form in later)
+    assert not any(form.get("grant_type") == "authorization_code" for _, _, form in later)
+
+    idp.refresh_tokens.clear()  # revoked, or expired
+    idp.valid_tokens.clear()
+    revoked = run("--config", config, "check")
+    assert revoked.exit_code == 3 and "`verify-objection login`" in revoked.stderr
+    assert len(revoked.stderr.strip().splitlines()) == 1
+
+
+def test_a_pasted_address_with_a_wrong_state_is_never_redeemed(server, idp, tmp_path, monkeypatch):
+    idp.client_id = THUNDERBIRD
+    Browser(idp, monkeypatch, tamper=lambda url: url.replace("state=", "state=forged"))
+    result = run("--lang", "en", "--config", str(thunderbird_config(tmp_path, server)), "login")
+    assert result.exit_code == 3
+    assert "belongs to another sign-in" in result.stderr and "verify-objection login" in result.stderr
+    assert not any(form.get("grant_type") == "authorization_code" for _, _, form in idp.requests)
+    assert not cache_file(tmp_path).exists() or "AccessToken" not in cache_file(tmp_path).read_text()
+
+
+def test_a_pasted_address_with_error_access_denied_says_so_and_does_not_fall_back(server, idp, tmp_path, monkeypatch):
+    idp.client_id = THUNDERBIRD
+
+    def declined(url: str) -> str:
+        state = url.split("state=")[1]
+        return f"https://localhost/?error=access_denied&error_description=The+user+declined&state={state}"
+
+    Browser(idp, monkeypatch, tamper=declined)
+    result = run("--lang", "en", "--config", str(thunderbird_config(tmp_path, server)), "login")
+    assert result.exit_code == 3 and "cancelled or access was not allowed" in result.stderr
+    assert "The user declined" in result.stderr
+    assert not any(url.endswith("/devicecode") for _, url, _ in idp.requests)
+
+
+def test_refused_code_flow_falls_back_to_the_device_code(server, idp, tmp_path, monkeypatch):
+    idp.client_id = THUNDERBIRD
+    idp.refuse = {"code"}  # the authorize page redirects with error=unauthorized_client
+    browser = Browser(idp, monkeypatch)
+    result = run("--lang", "en", "--config", str(thunderbird_config(tmp_path, server)), "login")
+    assert result.exit_code == 0, result.stderr
+    assert "Microsoft refused this way of signing in (AADSTS700016" in browser.told()
+    assert "ABCD-EFGH" in browser.told()  # then the device code
+    assert run_json("--config", str(thunderbird_config(tmp_path, server)), "check")[0] == 1
+
+
+def test_refused_device_flow_falls_back_to_the_code_flow_and_both_refused_is_exit_3(server, idp, tmp_path, monkeypatch):
+    config = str(microsoft_config(tmp_path, server))  # an own registration: device code first
+    idp.refuse = {"device"}
+    browser = Browser(idp, monkeypatch)
+    assert run("--lang", "en", "--config", config, "login").exit_code == 0
+    assert "refused the sign-in with a code (AADSTS70002" in browser.told() and browser.pasted
+    cache_file(tmp_path).unlink()
+    idp.refuse = {"device", "code"}
+    both = run("--lang", "en", "--config", config, "login")
+    assert both.exit_code == 3 and "refused every way of signing in" in both.stderr
+    assert "Allow public client flows" in both.stderr
+
+
+def test_a_paste_that_is_not_the_landing_address_is_asked_again(server, idp, tmp_path, monkeypatch):
+    idp.client_id = THUNDERBIRD
+    browser = Browser(idp, monkeypatch)
+    answers = iter(["https://evil.example/?code=x&state=y", "no idea", None])
+    monkeypatch.setattr(verifier.signin.oauth, "paste", lambda prompt: next(answers))
+    result = run("--lang", "en", "--config", str(thunderbird_config(tmp_path, server)), "login")
+    assert result.exit_code == 3 and "No sign-in address was pasted" in result.stderr
+    assert browser.told().count("is not the address the browser landed on") == 2
+    assert not any(form.get("grant_type") == "authorization_code" for _, _, form in idp.requests)
+
+
+def test_client_id_is_a_guid_and_named_clients_are_known(tmp_path):
+    bad = write_config(tmp_path, {"username": DEFAULT_USER, "auth": "oauth2-microsoft", "oauth2_client_id": "my-app"})
+    result = run("--config", str(bad), "check")
+    assert result.exit_code == 2 and "imap.oauth2_client_id" in result.stderr and "00000000-" in result.stderr
+    unknown = write_config(tmp_path, {"username": "x@outlook.de", "oauth2_client": "evolution"})
+    result = run("--config", str(unknown), "login")
+    assert result.exit_code == 2 and "'evolution' is not known" in result.stderr and "thunderbird" in result.stderr
+
+
+def test_init_for_outlook_choice_a_signs_in_by_pasted_address_and_cron_runs(server, idp, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import verifier.cli.common
+    from verifier.cli.main import main
+
+    idp.client_id = THUNDERBIRD
+    browser = Browser(idp, monkeypatch)
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: True)
+    path = tmp_path / "config.toml"
+    options = ["--host", "127.0.0.1", "--port", str(server.imaps_port), "--tls", "implicit",
+               "--ca-file", str(server.ca_file), "--auth", "oauth2-microsoft"]  # fmt: skip
+    answers = f"{DEFAULT_USER}\na\nPrivat\ninstagram:lord.canterville\n\n"
+    result = CliRunner().invoke(main, ["--lang", "en", "--config", str(path), "init", *options], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Thunderbird" in result.output and "Signed in" in result.output and "Login works" in result.output
+    assert "https://localhost/?code=" in browser.told()  # the instruction says where the browser will land
+    monkeypatch.setattr(verifier.cli.common, "at_terminal", lambda: False)
+    code, document = run_json("--config", str(path), "check")
+    assert code == 0 and statuses(document) == {"Privat": "confirmed"}
+
+
+def test_login_with_the_sign_in_service_unreachable_is_one_line(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on: "offline", without leaving this machine
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    config = write_config(tmp_path, {"username": DEFAULT_USER, "oauth2_client": "thunderbird",
+                                     "oauth2_authority": f"https://127.0.0.1:{closed}/consumers"})  # fmt: skip
+    result = run("--config", str(config), "login")
+    assert result.exit_code == 4 and "Cannot reach Microsoft's sign-in service" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Retrying" not in result.stderr

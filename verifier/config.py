@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +28,7 @@ FIRST_CAMPAIGN = date(2024, 5, 1)
 Platform = Literal["instagram", "facebook"]
 AuthKind = Literal["password", "oauth2-microsoft", "oauth2-google", "oauth2-command"]
 log = logging.getLogger(__name__)
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class Account(BaseModel):
@@ -59,10 +61,15 @@ class ImapSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     password_command: str | None = None
+    # A file holding only the password, readable by this user alone (0600; refused otherwise): for machines without
+    # a system keyring, when no password manager is at hand.
+    password_file: str | None = None
     # How to log in; unset = the provider preset's way (OAuth2 for Outlook.com), else "password".
     auth: AuthKind | None = None
     token_command: str | None = None  # prints an OAuth2 access token (any existing OAuth2 helper)
-    oauth2_client_id: str | None = None
+    # A public client by name (verifier/data/oauth_clients.toml), e.g. "thunderbird": no own registration needed.
+    oauth2_client: str | None = None
+    oauth2_client_id: str | None = None  # your own app registration (Microsoft: a GUID)
     oauth2_client_secret: SecretStr | None = None  # Google's "installed app" clients have one; Microsoft's do not
     oauth2_authority: str = "consumers"  # Microsoft: consumers, organizations, common, a tenant, or an https URL
     folders: list[str] = []
@@ -70,6 +77,14 @@ class ImapSettings(BaseModel):
     ca_file: str = ""
     tls: Literal["auto", "implicit", "starttls", "none"] = "auto"
     timeout: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("oauth2_client_id")
+    @classmethod
+    def _microsoft_id_is_a_guid(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Google's client IDs are not GUIDs, so only an explicit Microsoft sign-in is checked here (and again at use).
+        if value and info.data.get("auth") == "oauth2-microsoft" and not GUID.match(value.strip()):
+            raise ValueError("not an application (client) ID; it looks like 00000000-0000-0000-0000-000000000000")
+        return value.strip() if value else value
 
 
 class ArchiveSettings(BaseModel):

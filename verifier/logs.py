@@ -72,3 +72,5 @@ def setup_logging(verbose: bool, debug: bool) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     if not debug:  # mail-parser reports every odd mail at WARNING; our own reasons already say what matters
         logging.getLogger("mailparser").setLevel(logging.ERROR)
+        # requests' retries offline ("Retrying … connectionpool") before our own one-line error says the same
+        logging.getLogger("urllib3").setLevel(logging.ERROR)

@@ -12,13 +12,34 @@ from verifier.cli import common
 @click.command()
 @click.pass_obj
 def login(obj: dict) -> None:
-    """Sign in once: Microsoft/Google in the browser (token kept for later runs), or store the password in the
-    system keyring. Then tests the login, read-only."""
+    """Sign in once: Outlook.com/Gmail in the browser (the sign-in is kept for later runs), or keep the password in
+    the system keyring or a file only you can read. Then tests the login, read-only."""
+    from verifier.cli.wizard import Asker, choose_password_place
     from verifier.config import load_settings, resolve_config_path
-    from verifier.signin.login import sign_in
+    from verifier.i18n import Texts
+    from verifier.signin.login import NoPasswordPlace, default_password_file, sign_in
+    from verifier.signin.setup import add_imap_key
 
-    settings = load_settings(resolve_config_path(obj["config_path"]))
-    click.echo(sign_in(settings.imap, at_terminal=common.at_terminal()))
+    path = resolve_config_path(obj["config_path"])
+    settings = load_settings(path)
+
+    def tell(text: str) -> None:
+        click.echo(text, err=True)
+
+    def attempt(imap):
+        return sign_in(imap, at_terminal=common.at_terminal(), config_path=path, lang=obj["lang"], tell=tell)
+
+    try:
+        message = attempt(settings.imap)
+    except NoPasswordPlace:
+        if not common.at_terminal():
+            raise
+        # No keyring here: offer the other places before any password is typed, and remember the choice.
+        t = Texts(obj["lang"])
+        key, value = choose_password_place(t, Asker(t, True), default_password_file(path), later=False)
+        add_imap_key(path, key, value)
+        message = attempt(settings.imap.model_copy(update={key: value}))
+    click.echo(message)
 
 
 @click.command()
@@ -26,6 +47,11 @@ def login(obj: dict) -> None:
 @click.option("--provider", help="A preset by name (e.g. ionos) for an own domain at a known provider.")
 @click.option("--host", help="IMAP server, for a domain without a preset.")
 @click.option("--port", type=int, help="IMAP port (default 993).")
+@click.option(
+    "--tls",
+    type=click.Choice(["auto", "implicit", "starttls", "none"]),
+    help="TLS: auto (993 → implicit, else STARTTLS or detected), implicit, starttls, none (127.0.0.1 only).",
+)
 @click.option("--ca-file", help="CA bundle (PEM) of a self-hosted server with its own certificate authority.")
 @click.option(
     "--auth",
@@ -33,7 +59,9 @@ def login(obj: dict) -> None:
     help="How to log in (default: the provider's way).",
 )
 @click.option("--password-command", help="A command that prints the password.")
+@click.option("--password-file", help="A file only you can read, holding the password (for machines without keyring).")
 @click.option("--token-command", help="A command that prints an OAuth2 access token.")
+@click.option("--oauth2-client", help='Outlook.com: sign in through a public client by name (default "thunderbird").')
 @click.option("--client-id", help="Your own OAuth2 client (app) ID.")
 @click.option("--authority", help="Microsoft: consumers (default), organizations, common, or a tenant.")
 @click.option("--group", "groups", multiple=True, metavar="NAME=PLATFORM:USER,…", help="An Accounts Center group.")
@@ -48,9 +76,9 @@ def login(obj: dict) -> None:
 @click.pass_obj
 def init(obj: dict, **answers: object) -> None:
     """Write a commented config file (mode 0600): asks for your address, how to log in, and your Accounts Center
-    groups, then tests the login (read-only)."""
+    groups, then signs in or tests the login (read-only)."""
+    from verifier.cli.wizard import run_init
     from verifier.config import resolve_config_path
-    from verifier.signin.setup import run_init
 
     code = run_init(
         resolve_config_path(obj["config_path"]), answers, lang=obj["lang"], at_terminal=common.at_terminal()

@@ -70,7 +70,9 @@ class OAuth2Login:
         client.oauth2_login(username, remember_secret(self.token()))
 
 
-def token_provider(settings: ImapSettings, kind: str, *, interactive: bool) -> Callable[[], str]:
+def token_provider(
+    settings: ImapSettings, kind: str, *, interactive: bool, lang: str | None = None
+) -> Callable[[], str]:
     if kind == "oauth2-command":
         if not settings.token_command:
             raise ConfigError('imap.auth = "oauth2-command" needs imap.token_command (a program printing a token).')
@@ -79,7 +81,7 @@ def token_provider(settings: ImapSettings, kind: str, *, interactive: bool) -> C
     if kind == "oauth2-microsoft":
         from verifier.signin.oauth.microsoft import MicrosoftTokens
 
-        return MicrosoftTokens(settings, interactive=interactive)
+        return MicrosoftTokens(settings, interactive=interactive, lang=lang)
     if kind == "oauth2-google":
         from verifier.signin.oauth.google import GoogleTokens
 

@@ -1,13 +1,29 @@
-"""`verify-objection login`: sign in once (OAuth2 in the browser, or the password into the keyring), then prove it."""
+"""`verify-objection login`: sign in once (OAuth2, or the password into the keyring or an owner-only file), then prove
+it. The password is asked only once the server has answered, and a password once typed is never lost to a failure."""
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from pathlib import Path
 
 from verifier.config import ImapSettings
-from verifier.errors import ConfigError
+from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.i18n import Texts, default_language
 from verifier.signin.credentials import Credentials, OAuth2Login, PasswordLogin, token_provider
-from verifier.signin.secrets import remember_secret, run_password_command, store_in_keyring
+from verifier.signin.secrets import (
+    keyring_usable,
+    remember_secret,
+    run_password_command,
+    store_in_keyring,
+    store_in_password_file,
+)
+
+PASSWORD_TRIES = 3
+
+
+class NoPasswordPlace(ConfigError):
+    """Nowhere to keep a password here (no keyring, no password_file, no password_command): the CLI offers one."""
 
 
 def try_login(imap: ImapSettings, credentials: Credentials) -> None:
@@ -21,9 +37,22 @@ def try_login(imap: ImapSettings, credentials: Credentials) -> None:
         source.close()
 
 
-def sign_in(imap: ImapSettings, *, at_terminal: bool) -> str:
+def default_password_file(config_path: Path) -> Path:
+    config_path = config_path.expanduser().resolve()  # the config names it absolutely: cron runs elsewhere
+    return config_path.with_name(config_path.stem + ".password")
+
+
+def sign_in(
+    imap: ImapSettings,
+    *,
+    at_terminal: bool,
+    config_path: Path | None = None,
+    lang: str | None = None,
+    tell: Callable[[str], None] = lambda text: None,
+) -> str:
     from verifier.signin.providers import auth_kind, with_preset
 
+    t = Texts(lang or default_language())
     imap = with_preset(imap)
     if not imap.username:
         raise ConfigError("imap.username is not set: run `verify-objection init` first.")
@@ -33,17 +62,75 @@ def sign_in(imap: ImapSettings, *, at_terminal: bool) -> str:
         if imap.password_command:
             password = run_password_command(imap.password_command)
             try_login(imap, PasswordLogin(lambda: password))
-            return f"Logged in: {where} (password from imap.password_command; nothing stored)."
+            return t("signin.logged_in_command", where=where)
         if not at_terminal:
             raise ConfigError("`verify-objection login` asks for the password: run it in a terminal.")
-        password = remember_secret(getpass.getpass(f"Password for {where}: "))
-        try_login(imap, PasswordLogin(lambda: password))
-        store_in_keyring(imap.username, password)
-        return f"Logged in: {where}. The password is in the system keyring; later runs take it from there."
-    provider = token_provider(imap, kind, interactive=True)
+        if not imap.password_file and not keyring_usable():
+            raise NoPasswordPlace(
+                "This computer has no usable system keyring, so there is nowhere to keep the password: set "
+                "imap.password_command (a password manager) or imap.password_file."
+            )
+        password, untested = _typed_and_tested(imap, where, tell)
+        kept = _keep(imap, password, config_path, tell, t)
+        if untested is not None:
+            raise MailboxError(f"{untested} {t('signin.kept_untested', kept=kept)}")
+        return t("signin.logged_in_kept", where=where, kept=kept)
+    provider = token_provider(imap, kind, interactive=True, lang=lang)
     if kind != "oauth2-command":
         provider.sign_in()  # type: ignore[attr-defined]
     try_login(imap, OAuth2Login(provider))
     if kind == "oauth2-command":
-        return f"Logged in: {where} with a token from imap.token_command."
-    return f"Signed in: {where}. The sign-in is kept ({kind}); later runs, cron too, need no browser."
+        return t("signin.logged_in_token", where=where)
+    return t("signin.signed_in", where=where)
+
+
+def _one_line(err: Exception) -> str:
+    from verifier.safetext import clean_line
+    from verifier.signin.secrets import redact
+
+    return f"verify-objection: {clean_line(redact(str(err)))}"  # it may quote the server
+
+
+def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None]) -> tuple[str, MailboxError | None]:
+    """Ask for the password when the server is ready for it (never while a connection hangs), and test it.
+
+    A refused password is asked again; a connection that breaks after the password was typed keeps the password
+    (returned with the error), so the person never has to type it into a dead end twice."""
+    for attempt in range(1, PASSWORD_TRIES + 1):
+        typed: list[str] = []
+
+        def ask(typed: list[str] = typed) -> str:
+            typed.append(remember_secret(getpass.getpass(f"Password for {where}: ")))
+            return typed[-1]
+
+        try:
+            try_login(imap, PasswordLogin(ask))
+            return typed[-1], None
+        except AuthError as err:
+            if not typed or attempt == PASSWORD_TRIES:
+                raise
+            tell(_one_line(err))
+        except MailboxError as err:
+            if not typed:
+                raise
+            return typed[-1], err
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _keep(imap: ImapSettings, password: str, config_path: Path | None, tell: Callable[[str], None], t: Texts) -> str:
+    if imap.password_file:
+        return t("signin.kept_file", path=store_in_password_file(imap.password_file, password))
+    try:
+        store_in_keyring(imap.username or "", password)
+        return t("signin.kept_keyring")
+    except ConfigError as err:
+        if config_path is None:
+            raise
+        # The keyring said it worked and then refused: keep the typed password in an owner-only file instead.
+        from verifier.signin.setup import add_imap_key
+
+        path = default_password_file(config_path)
+        store_in_password_file(str(path), password)
+        add_imap_key(config_path, "password_file", str(path))
+        tell(_one_line(err))
+        return t("signin.kept_file_added", path=path, config=config_path)

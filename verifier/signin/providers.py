@@ -20,9 +20,13 @@ class Preset:
     port: int
     auth: AuthKind
     hints: dict[str, str]
+    steps: dict[str, str]  # what to do once before the first login (app password, IMAP switch); may be empty
 
     def hint(self, lang: str = "en") -> str:
         return self.hints.get(lang) or self.hints["en"]
+
+    def step(self, lang: str = "en") -> str:
+        return self.steps.get(lang) or self.steps.get("en", "")
 
 
 @cache
@@ -43,6 +47,7 @@ def presets() -> dict[str, Preset]:
             port=int(entry.get("port", 993)),
             auth=entry.get("auth", "password"),
             hints=dict(entry.get("hint", generic)),
+            steps=dict(entry.get("step", {})),
         )
         for key, entry in data["providers"].items()
     }

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import shlex
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 from verifier.config import ImapSettings
 from verifier.errors import ConfigError
@@ -71,6 +74,28 @@ def run_password_command(command: str, timeout: float = 60) -> str:
     return remember_secret(run_secret_command(command, "imap.password_command", timeout))
 
 
+def keyring_usable() -> bool:
+    """Whether this machine has a system keyring that works, asked before anyone types a password for it.
+
+    keyring picks the backend with the highest priority; with none usable it picks fail.Keyring (every call raises)
+    or, when configured so, null.Keyring (stores nothing). A chainer with no members is as good as none.
+    """
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring | null.Keyring):
+            return False
+        if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+            return False
+        keyring.get_password(KEYRING_SERVICE, "verify-objection-probe")  # locked, no D-Bus session: raises here
+    except Exception as err:
+        log.debug("no usable system keyring (%s)", type(err).__name__)
+        return False
+    return True
+
+
 def keyring_password(username: str) -> str | None:
     """The password `verify-objection login` stored, or None when there is none or no usable keyring here."""
     try:
@@ -91,23 +116,72 @@ def store_in_keyring(username: str, secret: str) -> None:
     except Exception as err:
         raise ConfigError(
             f"No usable system keyring here ({type(err).__name__}). Use imap.password_command instead "
-            "(e.g. a password manager), or VERIFY_OBJECTION_IMAP__PASSWORD."
+            "(e.g. a password manager), or imap.password_file."
         ) from None
 
 
+def password_file_path(value: str) -> Path:
+    return Path(value).expanduser()
+
+
+def read_password_file(value: str) -> str:
+    """The first line of imap.password_file; refused when anyone but its owner (this user) could read it."""
+    path = password_file_path(value)
+    try:
+        info = path.stat()
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or info.st_uid != os.getuid():
+            raise ConfigError(
+                f"imap.password_file {path} can be read by other users of this computer (mode "
+                f"{stat.S_IMODE(info.st_mode):03o}), so it was not used. Run `chmod 600 {path}` and try again."
+            )
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"imap.password_file {path} does not exist: run `verify-objection login` in a terminal to write it."
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"imap.password_file {path}: cannot read it ({err.strerror}).") from None
+    secret = text.strip("\r\n").splitlines()[0].strip() if text.strip() else ""
+    if not secret:
+        raise ConfigError(f"imap.password_file {path} is empty: run `verify-objection login` to write it.")
+    return remember_secret(secret)
+
+
+def store_in_password_file(value: str, secret: str) -> Path:
+    from verifier.privatefile import write_private
+
+    path = password_file_path(value)
+    write_private(path, secret + "\n")
+    return path
+
+
+def no_password_advice() -> str:
+    """What to do when a run without a terminal has no password: only ways that work on this machine."""
+    if keyring_usable():
+        return (
+            "No IMAP password: run `verify-objection login` once in a terminal (stores it in the system keyring), "
+            "or set imap.password_command; a run without a terminal cannot ask for it."
+        )
+    return (
+        "No IMAP password, and this computer has no usable system keyring: set imap.password_command (a password "
+        "manager, e.g. \"pass show mail\") or imap.password_file and run `verify-objection login` once in a terminal "
+        "to write that file; a run without a terminal cannot ask for it."
+    )
+
+
 def imap_password(settings: ImapSettings) -> str:
-    """In order of preference: password_command, the system keyring, password (environment or file), a prompt."""
+    """In order of preference: password_command, the system keyring, password_file, password (environment or file),
+    a prompt."""
     if settings.password_command:
         return run_password_command(settings.password_command)
     if settings.username:
         stored = keyring_password(settings.username)
         if stored:
             return stored
+    if settings.password_file:
+        return read_password_file(settings.password_file)
     if settings.password is not None:
         return remember_secret(settings.password.get_secret_value())
     if sys.stdin is not None and sys.stdin.isatty():
         return remember_secret(getpass.getpass(f"IMAP password for {settings.username}: "))
-    raise ConfigError(
-        "No IMAP password: run `verify-objection login` once (stores it in the system keyring), or set "
-        "imap.password_command (or VERIFY_OBJECTION_IMAP__PASSWORD); a run without a terminal cannot ask for it."
-    )
+    raise ConfigError(no_password_advice())

@@ -48,14 +48,33 @@ class ImapConnector:
     def __init__(self, settings: ImapSettings, credentials: Credentials) -> None:
         self.settings = settings
         self._credentials = credentials
+        self._detected: str | None = None  # tls = "auto" on a port other than 993: found out once per run
 
     def _tls_mode(self) -> str:
         mode = self.settings.tls
         if mode == "auto":
-            mode = "implicit" if self.settings.port == 993 else "starttls"
+            mode = "implicit" if self.settings.port == 993 else self._detect()
         if mode == "none" and not _is_loopback(self.settings.host or ""):
             raise ConfigError('imap.tls = "none" is only allowed for a server on this machine (127.0.0.1).')
         return mode
+
+    def _detect(self) -> str:
+        from verifier.sources.tlsprobe import GREETING_WAIT, speaks_tls_directly
+
+        if self._detected is None:
+            host, port = self.settings.host or "", self.settings.port
+            try:
+                direct = speaks_tls_directly(host, port, self._ssl_context(), connect_timeout=self.settings.timeout)
+            except OSError:
+                return "starttls"  # unreachable: the real connection reports it in its own words; asked again later
+            self._detected = "implicit" if direct else "starttls"
+            if direct:
+                log.warning(
+                    "%s:%s speaks TLS directly (sent no greeting within %.0f s), so it was used that way; set "
+                    'imap.tls = "implicit" (or `init --tls implicit`) to skip this check.',
+                    host, port, GREETING_WAIT,
+                )  # fmt: skip
+        return self._detected
 
     def _ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()

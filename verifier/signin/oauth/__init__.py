@@ -22,6 +22,13 @@ def announce(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def paste(prompt: str) -> str | None:
+    """One line the person pastes (the address the browser landed on); None at the end of input."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line or None
+
+
 def http_client() -> object | None:
     """The HTTP layer for the OAuth libraries; None = their own (requests). Tests replace this, never the internet."""
     return None

@@ -1,4 +1,5 @@
-"""Microsoft sign-in for Outlook.com/Hotmail/Live IMAP: MSAL device-code flow once, then silent token refresh."""
+"""Microsoft sign-in for Outlook.com/Hotmail/Live IMAP: one interactive sign-in (code or device flow), then silent
+token refresh from MSAL's cache (0600) on every run, cron too."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from pathlib import Path
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.i18n import Texts, default_language
 from verifier.signin import oauth
-from verifier.signin.oauth import announce, data_dir, login_needed, read_private, write_private
+from verifier.signin.oauth import data_dir, login_needed, read_private, write_private
+from verifier.signin.oauth.clients import microsoft_client
+from verifier.signin.oauth.msflows import SCOPES, interactive_sign_in
 from verifier.signin.secrets import remember_secret
 
 log = logging.getLogger(__name__)
 
-# MSAL adds offline_access (for the refresh token) itself and refuses it in this list.
-SCOPES = ["https://outlook.office.com/IMAP.AccessAsUser.All"]
+__all__ = ["SCOPES", "MicrosoftTokens", "authority_url"]
 LOGIN_HOST = "https://login.microsoftonline.com/"
 
 
@@ -32,27 +35,27 @@ def authority_url(value: str) -> str:
 
 
 class MicrosoftTokens:
-    """Callable giving a fresh access token on every (re)connect; signs in by device code only when allowed."""
+    """Callable giving a fresh access token on every (re)connect; signs in interactively only when allowed."""
 
     def __init__(
         self,
         settings: ImapSettings,
         *,
         interactive: bool,
-        tell: Callable[[str], None] = announce,
+        tell: Callable[[str], None] | None = None,
+        paste: Callable[[str], str | None] | None = None,
         cache_path: Path | None = None,
+        lang: str | None = None,
     ) -> None:
-        if not settings.oauth2_client_id:
-            raise ConfigError(
-                "imap.oauth2_client_id is missing: Outlook.com needs your own (free) app registration; "
-                "the README shows the steps."
-            )
+        self.client = microsoft_client(settings)
         self.username = settings.username or ""
-        self.client_id = settings.oauth2_client_id
         self.authority = authority_url(settings.oauth2_authority)
         self.interactive = interactive
-        self.tell = tell
+        # Looked up at use, not bound here: the terminal (or a test's browser) may be replaced after import.
+        self.tell = tell or (lambda text: oauth.announce(text))
+        self.paste = paste or (lambda prompt: oauth.paste(prompt))
         self.cache_path = cache_path or data_dir() / "msal-token-cache.json"
+        self.t = Texts(lang or default_language())
         self._app = None
         self._cache = None
 
@@ -66,7 +69,10 @@ class MicrosoftTokens:
                 self._cache.deserialize(stored)
             # Constructing it already talks to the authority (discovery): only ever done when OAuth2 is configured.
             self._app = msal.PublicClientApplication(
-                self.client_id, authority=self.authority, token_cache=self._cache, http_client=oauth.http_client()
+                self.client.client_id,
+                authority=self.authority,
+                token_cache=self._cache,
+                http_client=oauth.http_client(),
             )
         return self._app
 
@@ -79,10 +85,8 @@ class MicrosoftTokens:
         return self._guarded(self._token)
 
     def sign_in(self) -> str:
-        """The device-code flow, whatever is cached (`verify-objection login`); returns the signed-in address."""
-        return self._guarded(
-            lambda: self._device_flow(self._application())["id_token_claims"].get("preferred_username", "")
-        )
+        """An interactive sign-in, whatever is cached (`verify-objection login`); returns the signed-in address."""
+        return self._guarded(lambda: _signed_in_as(self._interactive(self._application())))
 
     def _guarded(self, action: Callable[[], str]) -> str:
         from msal.exceptions import MsalError
@@ -98,6 +102,8 @@ class MicrosoftTokens:
             ) from None
         except ValueError as err:  # MSAL: unknown tenant or authority
             raise ConfigError(f"imap.oauth2_authority {self.authority!r} was not accepted ({err}).") from None
+        except RuntimeError as err:  # MSAL: the ID token's nonce is not ours (a replayed answer)
+            raise AuthError(f"Microsoft's answer did not belong to this sign-in ({str(err)[:80]}).") from None
         except OSError as err:  # requests' exceptions are OSErrors
             raise MailboxError(
                 f"Cannot reach Microsoft's sign-in service ({type(err).__name__}). Check the network and try again."
@@ -114,18 +120,13 @@ class MicrosoftTokens:
                 log.debug("silent token refresh failed: %s", result.get("error"))
             if not self.interactive:
                 raise login_needed(self.username, "Microsoft")
-            result = self._device_flow(app)
+            result = self._interactive(app)
         return remember_secret(result["access_token"])
 
-    def _device_flow(self, app) -> dict:
-        flow = app.initiate_device_flow(scopes=SCOPES)
-        if "user_code" not in flow:
-            raise AuthError(f"Microsoft did not start the sign-in: {_said(flow)}. Check imap.oauth2_client_id.")
-        self.tell(flow["message"])
-        result = app.acquire_token_by_device_flow(flow)
-        if "access_token" not in result:
-            raise AuthError(f"Microsoft sign-in failed: {_said(result)}.")
-        remember_secret(result["access_token"])
+    def _interactive(self, app) -> dict:
+        result = interactive_sign_in(app, self.client, self.username, self.t, self.tell, self.paste)
+        for secret in ("access_token", "refresh_token", "id_token"):  # blanked wherever --debug might show them
+            remember_secret(str(result.get(secret) or ""))
         signed_in = _signed_in_as(result)
         if signed_in and signed_in.casefold() != self.username.casefold():
             # Microsoft accepts a token for another account at AUTHENTICATE and only fails later: stop here.
@@ -136,11 +137,6 @@ class MicrosoftTokens:
                 "again and sign in with the mailbox's own account."
             )
         return result
-
-
-def _said(answer: dict) -> str:
-    text = str(answer.get("error_description") or answer.get("error") or "no reason given")
-    return text.splitlines()[0][:200]
 
 
 def _signed_in_as(result: dict) -> str:
