@@ -24,6 +24,7 @@ from verifier.recognise.voice import UNKNOWN, Voice, of_mailbox, topmost
 _META_NAME = re.compile(r"\b(instagram|facebook|meta|whatsapp)\b", re.IGNORECASE)
 _LOOKALIKE = re.compile(r"instagram|facebook|faceb00k|1nstagram|instagr[a@]m|(^|[.-])meta([.-]|$)", re.IGNORECASE)
 _FAILED = ("fail", "permerror", "softfail")
+_SELECTOR_CHARS = re.compile(r"[^a-z0-9._-]")
 
 
 @dataclass
@@ -87,8 +88,9 @@ def _checks(header: authresults.AuthHeader, meta_org: str) -> _Checks:
             continue  # a signature by some other domain (a mailing list, a forwarder) says nothing about Meta
         if result.method == "dmarc":
             found.dmarc = found.dmarc if found.dmarc in _FAILED else result.result
-        elif result.result == "pass":
-            found.dkim_pass.append(target.lstrip("@"))
+        elif result.result == "pass":  # which signature: d= (header.d or the domain of header.i), and s= if given
+            selector = _SELECTOR_CHARS.sub("", result.props.get("header.s", ""))[:63]
+            found.dkim_pass.append(target.lstrip("@") + (f" s={selector}" if selector else ""))
         elif result.result in _FAILED:
             found.dkim_fail.append(result.result)
     return found
