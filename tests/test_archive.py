@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -77,9 +78,12 @@ def test_archive_list_show_export(tmp_path: Path):
     with Archive.open(path) as archive:
         archive.store([found(raw)], NOW, "test")
     listing = run("archive", "--archive", str(path), "list")
-    assert listing.exit_code == 0 and "Dein Widerspruch" in listing.stdout and "confirmation" in listing.stdout
+    assert listing.exit_code == 0 and "Dein Widerspruch" in listing.stdout and "Confirmation" in listing.stdout
     shown = run("archive", "--archive", str(path), "show", "1")
-    assert shown.exit_code == 0 and '"sha256"' in shown.stdout
+    assert shown.exit_code == 0 and "SHA-256:" in shown.stdout and "Dein Widerspruch" in shown.stdout
+    assert not shown.stdout.lstrip().startswith("{")  # readable, not a JSON dump
+    as_json = run("archive", "show", "1", "--json", "--archive", str(path))  # --archive after the command too
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["sha256"] == found(raw).classification.sha256
     target = tmp_path / "out.eml"
     exported = run("archive", "--archive", str(path), "export", "1", "--eml", str(target))
     assert exported.exit_code == 0 and target.read_bytes() == raw

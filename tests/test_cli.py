@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import run, run_json, statuses, write_config
 
-from verifier.config import Account, ArchiveSettings, Group, ImapSettings, Settings
+from verifier.config import Account, ArchiveSettings, Group, ImapSettings, MailboxSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXPECTED = {"Privat": "confirmed", "Bello": "confirmed", "Verein": "missing"}
@@ -103,10 +103,10 @@ def test_config_example_documents_every_setting():
     tomllib.loads(text)  # and it is valid TOML
     documented = set(re.findall(r"^\s*#?\s*([a-z0-9_]+)\s*=", text, flags=re.MULTILINE))
     documented |= set(re.findall(r"\b(platform|username|name) =", text))
-    wanted = {n for model in (ImapSettings, ArchiveSettings, Group, Account) for n in model.model_fields} | set(
-        Settings.model_fields
-    )
-    wanted -= {"imap", "archive", "groups"}  # sections, not keys
+    models = (ImapSettings, MailboxSettings, ArchiveSettings, Group, Account)
+    wanted = {n for model in models for n in model.model_fields} | set(Settings.model_fields)
+    wanted -= {"imap", "archive", "groups", "mailboxes"}  # sections, not keys
+    assert "[[mailboxes]]" in text
     assert wanted <= documented, f"undocumented in config.example.toml: {sorted(wanted - documented)}"
 
 
@@ -166,3 +166,8 @@ def test_demo_works_from_an_installed_wheel(tmp_path: Path):
     )
     assert str(target) in done.stderr  # the installed copy ran, not the checkout
     assert done.returncode == 1 and '"status": "missing"' in done.stdout, done.stderr
+    # a pip user has no config.example.toml: the installed package prints it
+    example = subprocess.run(
+        [sys.executable, "-c", code, "config", "example"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert example.returncode == 0 and example.stdout == (ROOT / "config.example.toml").read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def test_plain_output_explains_in_german():
     result = run("--lang", "de", "inspect", str(MAILS / "phishing_freemail_display_name_en.eml"))
     assert result.exit_code == 0
     assert "VERDÄCHTIG" in result.stdout
-    assert "kommt aber von gmail.com, keiner Meta-Domain" in result.stdout
+    assert "kommt aber von gmail.com, einer Adresse, die nicht zu Meta gehört" in result.stdout
 
 
 def test_inspect_and_check_agree_on_the_same_mails():

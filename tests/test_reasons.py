@@ -18,8 +18,16 @@ def _keys(node: dict, prefix: str = "") -> set[str]:
     return keys
 
 
+# English help and click's own words are in the code (click needs them at start-up); only German maps them, and
+# tests/test_language.py checks that German covers every command and option.
+CODE_IS_ENGLISH = ("click.", "help.", "help_option.")
+
+
 def test_ui_texts_are_key_complete_in_both_languages():
-    assert _keys(catalogue("de")) == _keys(catalogue("en"))
+    def keys(lang: str) -> set[str]:
+        return {key for key in _keys(catalogue(lang)) if not key.startswith(CODE_IS_ENGLISH)}
+
+    assert keys("de") == keys("en")
 
 
 def test_every_reason_the_corpus_produces_renders_in_german_and_english():

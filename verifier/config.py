@@ -11,7 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +28,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from verifier.config_problems import ConfigProblems, group_problems, validation_problems
 from verifier.errors import ConfigError
 
 ENV_PREFIX = "VERIFY_OBJECTION_"
@@ -31,8 +41,12 @@ log = logging.getLogger(__name__)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+# Every string trimmed: `username = "Lord.Canterville@GMail.com "` is what a copy-paste gives, not a different user.
+TRIMMED = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
 class Account(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     platform: Platform
     username: str = Field(min_length=1)
@@ -47,13 +61,15 @@ class Account(BaseModel):
 class Group(BaseModel):
     """One Accounts Center ("Kontenübersicht"): one objection covers every account in it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     name: str = Field(min_length=1)
     accounts: list[Account] = Field(min_length=1)
 
 
 class ImapSettings(BaseModel):
+    # Trimmed field by field: a password (or client secret) is taken exactly as given, spaces and all; a line break
+    # in one is refused where it is used, never quietly cut off here.
     model_config = ConfigDict(extra="forbid")
 
     host: str | None = None
@@ -78,6 +94,20 @@ class ImapSettings(BaseModel):
     tls: Literal["auto", "implicit", "starttls", "none"] = "auto"
     timeout: float = Field(30.0, gt=0, le=600)
 
+    @field_validator(
+        "host",
+        "username",
+        "password_command",
+        "token_command",
+        "oauth2_client_id",
+        "oauth2_authority",
+        "ca_file",
+        mode="before",
+    )
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("oauth2_client_id")
     @classmethod
     def _microsoft_id_is_a_guid(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -87,8 +117,29 @@ class ImapSettings(BaseModel):
         return value.strip() if value else value
 
 
+class MailboxSettings(ImapSettings):
+    """One of several mailboxes (``[[mailboxes]]``): an IMAP account with the ``[imap]`` keys, or a local source."""
+
+    name: str | None = None  # how reports call it; default: the username, or the local source as written
+    mailbox: str | None = None  # any form `--mailbox` takes: maildir:PATH, mbox:PATH, thunderbird, a folder
+
+    @model_validator(mode="after")
+    def _imap_or_local(self) -> MailboxSettings:
+        if self.mailbox is not None and (self.host or self.username):
+            raise ValueError("give either mailbox (a local source) or host/username (an IMAP account), not both")
+        if self.mailbox is None and not self.username:
+            raise ValueError("needs username (and host, unless a preset knows it) or mailbox = \"maildir:PATH\"")
+        if self.mailbox is not None and not self.mailbox.strip():
+            raise ValueError("mailbox is empty")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.mailbox or self.username or "?"
+
+
 class ArchiveSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = TRIMMED
 
     # Where the evidence archive (SQLite) lives; empty = the user data dir (~/.local/share/verify-objection on Linux).
     path: str = ""
@@ -101,12 +152,29 @@ class ArchiveSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
     )
 
     imap: ImapSettings = ImapSettings()
     archive: ArchiveSettings = ArchiveSettings()
     groups: list[Group] = []
+    mailboxes: list[MailboxSettings] = []  # several mailboxes in one check; [imap] with a username is one more
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Settings:
+        labels = [box.label for box in self.all_mailboxes()]
+        if twice := sorted({label for label in labels if labels.count(label) > 1}):
+            raise ValueError(f"two mailboxes are called {twice[0]!r}: give each [[mailboxes]] its own name")
+        return self
+
+    def all_mailboxes(self) -> list[MailboxSettings]:
+        """Every mailbox a check reads: [imap] first (if it names an account), then each [[mailboxes]]."""
+        if not self.imap.username:
+            return list(self.mailboxes)
+        return [MailboxSettings.model_validate(dict(self.imap)), *self.mailboxes]
 
     @classmethod
     def settings_customise_sources(
@@ -136,21 +204,22 @@ def resolve_config_path(cli_path: str | os.PathLike[str] | None) -> Path:
 
 
 def load_settings(path: Path, *, must_exist: bool = True) -> Settings:
-    """Read and validate ``path``; every problem becomes one ConfigError line naming the key and the file."""
+    """Read and validate ``path``; every problem is named with its key and the file (ConfigProblems)."""
     if not path.is_file():
         if must_exist:
-            raise ConfigError(
-                f"No configuration at {path}. Copy config.example.toml there and fill it in, "
-                "or pass --config PATH (or --mailbox PATH for a local mailbox)."
-            )
+            raise ConfigError(key="no_config", path=path)
         return _settings_from(None)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)  # surface syntax errors with their line before pydantic sees the file
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err}). Fix that line and run again.") from None
+        data = path.read_bytes()
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read the file ({err.strerror}).") from None
+        raise ConfigError(key="config_unreadable", path=path, why=err.strerror) from None
+    try:
+        # a PDF or a UTF-16 file given by mistake is a usage error like any typo, never a crash
+        raw = tomllib.loads(data.decode("utf-8"))  # syntax errors with their line, before pydantic sees the file
+    except UnicodeDecodeError:
+        raise ConfigError(key="config_not_text", path=path) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(key="config_not_toml", path=path, why=str(err)) from None
     imap = raw.get("imap")
     if isinstance(imap, dict) and imap.get("password"):
         _warn_if_readable_by_others(path)
@@ -160,13 +229,9 @@ def load_settings(path: Path, *, must_exist: bool = True) -> Settings:
 def _warn_if_readable_by_others(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "%s holds imap.password and other users may read it (mode %03o): run `chmod 600 %s`, or better use "
-            "`verify-objection login` (system keyring) or imap.password_command.",
-            path,
-            stat.S_IMODE(mode),
-            path,
-        )
+        from verifier.i18n import active
+
+        log.warning("%s", active()("cli.readable_password", path=path, mode=f"{stat.S_IMODE(mode):03o}"))
 
 
 def _settings_from(path: Path | None) -> Settings:
@@ -174,30 +239,9 @@ def _settings_from(path: Path | None) -> Settings:
         model_config = SettingsConfigDict(toml_file=path)
 
     try:
-        return FileSettings()
+        settings = FileSettings()
     except ValidationError as err:
-        raise ConfigError(describe_validation_error(err, path)) from None
-
-
-def describe_validation_error(err: ValidationError, path: Path | None) -> str:
-    first = err.errors()[0]
-    key = _dotted(first["loc"])
-    where = str(path) if path else "environment"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (a typo? see config.example.toml for the valid keys)"
-    elif "input" in first and not isinstance(first["input"], dict | list) and "password" not in key:
-        message = f"{message} (got {first['input']!r})"
-    more = len(err.errors()) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {key}: {message}{tail}"
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"]
-        else:
-            parts.append(item)
-    return ".".join(parts) or "(top level)"
+        raise ConfigProblems(str(path) if path else "", validation_problems(err)) from None
+    if problems := group_problems(settings.groups):
+        raise ConfigProblems(str(path) if path else "", problems)
+    return settings

@@ -60,12 +60,21 @@ def _status(evidence: list[Evidence]) -> GroupStatus:
     return GroupStatus.REJECTED if others[-1].kind is Kind.REJECTION else GroupStatus.PENDING
 
 
+def _unless_unread(status: GroupStatus, unread: list[str]) -> GroupStatus:
+    if unread and status in (GroupStatus.MISSING, GroupStatus.PENDING, GroupStatus.REJECTED):
+        return GroupStatus.UNKNOWN
+    return status
+
+
 def form_url(group: Group) -> str:
     forms = meta_facts().forms
     return forms.get(group.accounts[0].platform) or next(iter(forms.values()))
 
 
 def exit_code_for(groups: Iterable[GroupResult], strict: bool) -> ExitCode:
+    groups = list(groups)
+    if any(g.status is GroupStatus.UNKNOWN for g in groups):
+        return ExitCode.MAILBOX  # a fault decides the exit, never a verdict drawn from half the mail
     needs = NEEDS_ACTION | ({GroupStatus.UNVERIFIED} if strict else set())
     return ExitCode.ACTION_NEEDED if any(g.status in needs for g in groups) else ExitCode.OK
 
@@ -85,7 +94,13 @@ def build_report(
     folders: list[str] | None = None,
     skipped: list[str] | None = None,
     strict: bool = False,
+    unread: Iterable[str] = (),
+    unread_folders: Iterable[str] = (),
 ) -> Report:
+    """``unread``: mailboxes, ``unread_folders``: folders that could not be read. A group they might have confirmed
+    is "unknown", never "missing" (nor pending or rejected: the confirmation may be in the mail not read)."""
+    unread_folders = list(unread_folders)
+    unread = [*unread, *unread_folders]
     per_group: list[list[Evidence]] = [[] for _ in groups]
     unassigned: list[Evidence] = []
     warnings: list[Evidence] = []
@@ -96,7 +111,7 @@ def build_report(
             continue
         seen.add(key)
         c = item.classification
-        evidence = Evidence.of(c, item.folder, item.location, archived=item.archived)
+        evidence = Evidence.of(c, item.folder, item.location, archived=item.archived, mailbox=item.mailbox)
         if c.trust is Trust.SUSPICIOUS:
             # phishing about the objection, or a spoofed Meta sender; not every fan page named "Instagram"
             if c.kind is not Kind.UNRELATED or c.meta_sender:
@@ -112,7 +127,7 @@ def build_report(
     results = [
         GroupResult(
             name=group.name,
-            status=_status(evidence),
+            status=_unless_unread(_status(evidence), unread),
             accounts=[AccountRef(platform=a.platform, username=a.username) for a in group.accounts],
             evidence=evidence,
             form_url=form_url(group),
@@ -128,6 +143,7 @@ def build_report(
         unassigned=unassigned,
         warnings=warnings,
         skipped=skipped or [],
+        unread_folders=unread_folders,
         strict=strict,
         exit_code=int(exit_code_for(results, strict)),
     )

@@ -13,9 +13,29 @@ class ExitCode(IntEnum):
 
 
 class VerifierError(Exception):
-    """Base class: ``str(err)`` is one line for the user that says what to do next. Never holds a secret."""
+    """Base class: ``str(err)`` is one line for the user that says what to do next. Never holds a secret.
+
+    Raised as ``ConfigError(key="no_config", path=...)`` it names an ``[error]`` entry of data/ui/{de,en}.toml, and
+    the command line shows it in the user's language (``text(lang)``); ``str(err)`` is the English one, for logs.
+    A plain message (``ConfigError("...")``) still works and is shown as it is."""
 
     exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str = "", *, key: str | None = None, **params: object) -> None:
+        self.key, self.params = key, params
+        super().__init__(message or self.text("en"))
+
+    def lines(self, lang: str) -> list[str]:
+        """What the command line prints, each made one clean line there (after redaction): a quoted server, folder or
+        file name can never add a line of its own. Only an error that lists several things has more than one."""
+        return [self.text(lang)]
+
+    def text(self, lang: str) -> str:
+        if self.key is None:
+            return str(self)
+        from verifier.i18n import Texts
+
+        return Texts(lang)(f"error.{self.key}", **self.params)
 
 
 class ConfigError(VerifierError):
@@ -37,7 +57,7 @@ class MailboxError(VerifierError):
 
     exit_code = ExitCode.MAILBOX
 
-    def __init__(self, message: str, *, transient: bool = True) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *, transient: bool = True, key: str | None = None, **params: object) -> None:
+        super().__init__(message, key=key, **params)
         # False where trying again cannot help (certificate, DNS, a server without STARTTLS, a timeout)
         self.transient = transient

@@ -39,7 +39,7 @@ def run_lock(path: Path | None) -> Iterator[None]:
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as err:
         if err.errno == errno.ELOOP:  # a symlink planted after the check above
-            raise ConfigError(f"Refusing the run lock: {path} is a symbolic link. Remove it and run again.") from None
+            raise ConfigError(key="lock_symlink", path=path) from None
         # e.g. a read-only disk: the archive will warn about it too; run unlocked
         log.info("no run lock at %s (%s)", path, err.strerror)
         yield
@@ -48,10 +48,7 @@ def run_lock(path: Path | None) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockedError(
-                f"Another verify-objection run is still working on this archive (lock {path}); this one stops. "
-                "Try again when it has finished."
-            ) from None
+            raise LockedError(key="locked", path=path) from None
         yield
     finally:
         os.close(handle)

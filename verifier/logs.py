@@ -55,6 +55,14 @@ class TruncatingFilter(logging.Filter):
         return True
 
 
+class OwnLinesOnly(logging.Filter):
+    """Without --debug only our own lines reach the terminal: dkimpy ("missing public key"), urllib3, msal, imapclient
+    and mail-parser talk about their internals, which our reasons already say in words a user understands."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name == "verifier" or record.name.startswith("verifier.")
+
+
 def setup_logging(verbose: bool, debug: bool) -> None:
     from verifier.signin.secrets import RedactingFilter
 
@@ -69,8 +77,6 @@ def setup_logging(verbose: bool, debug: bool) -> None:
     # in this order: drop literals, blank secrets, clean, then shorten (a cut must not leave half a secret)
     for log_filter in (ImapWireFilter(), RedactingFilter(), CleaningFilter(), TruncatingFilter()):
         handler.addFilter(log_filter)
+    if not debug:
+        handler.addFilter(OwnLinesOnly())
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    if not debug:  # mail-parser reports every odd mail at WARNING; our own reasons already say what matters
-        logging.getLogger("mailparser").setLevel(logging.ERROR)
-        # requests' retries offline ("Retrying … connectionpool") before our own one-line error says the same
-        logging.getLogger("urllib3").setLevel(logging.ERROR)

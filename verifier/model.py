@@ -17,6 +17,9 @@ from pydantic import BaseModel
 from verifier.safetext import Line
 
 MAX_MAIL_BYTES = 64 * 1024 * 1024  # a larger mail is skipped with a reason, never read into memory
+# Put on top of a mail the tool rebuilt from another format (an Outlook .msg): the signed bytes are gone, so such a
+# mail is never "verified". Written by sources/, read by recognise/; it can only ever lower trust.
+CONVERTED_HEADER = "X-Verify-Objection-Converted"
 
 
 # Spam folders by name, for servers without SPECIAL-USE and for local mailboxes; the last path part counts
@@ -123,3 +126,4 @@ class Found:
     location: str
     raw: bytes = b""  # kept for the evidence archive and the PDF's embedded originals
     archived: bool = False  # known only from the evidence archive: no longer in the mailbox
+    mailbox: str = ""  # which configured mailbox ([[mailboxes]] name) it came from; "" with a single mailbox

@@ -61,7 +61,7 @@ def write_private(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomically(path, text.encode("utf-8"), mode=PRIVATE)
     except OSError as err:
-        raise ConfigError(f"Cannot write {path} ({err.strerror}).") from None
+        raise ConfigError(key="cannot_write", path=path, why=err.strerror) from None
 
 
 def read_private(path: Path) -> str | None:
@@ -70,7 +70,7 @@ def read_private(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise ConfigError(f"Cannot read {path} ({err.strerror}).") from None
+        raise ConfigError(key="cannot_read", path=path, why=err.strerror) from None
 
 
 def _writable_by_others(info: os.stat_result) -> bool:

@@ -17,6 +17,8 @@ class GroupStatus(StrEnum):
     PENDING = "pending"  # Meta acknowledged or asked for a code; no confirmation yet
     REJECTED = "rejected"  # Meta declined or asked for more information
     MISSING = "missing"  # nothing found: this Accounts Center needs its own form
+    # nothing decisive found, and a mailbox that might hold the confirmation could not be read: a fault, no verdict
+    UNKNOWN = "unknown"
 
 
 NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING}
@@ -37,11 +39,15 @@ class Evidence(ClassifiedMail):
     details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
     location: Line = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
+    mailbox: Line = ""  # which of several configured mailboxes it came from
 
     @classmethod
-    def of(cls, found: Classification, folder: str, location: str, *, archived: bool = False) -> Evidence:
+    def of(
+        cls, found: Classification, folder: str, location: str, *, archived: bool = False, mailbox: str = ""
+    ) -> Evidence:
         shared = carried_over(found, cls)
-        return cls(**shared, accounts_named=found.accounts, folder=folder, location=location, archived=archived)
+        where = {"folder": folder, "location": location, "archived": archived, "mailbox": mailbox}
+        return cls(**shared, accounts_named=found.accounts, **where)
 
 
 class DeadlineNote(BaseModel):
@@ -64,6 +70,16 @@ class GroupResult(BaseModel):
     deadline: DeadlineNote | None = None
 
 
+class MailboxResult(BaseModel):
+    """One of several configured mailboxes: read whole, or why not (then no group is "missing" because of it)."""
+
+    name: Line
+    source: Line = ""  # "lord@gmx.de at imap.gmx.net", "thunderbird:/home/…"; empty if it could not even be opened
+    folders: list[Line] = []  # named by the server
+    error: Line | None = None  # one line: what went wrong and what to do (it may quote the server)
+    exit_code: int = 0  # the error's own exit code (3 sign-in, 4 mailbox, 2 configuration)
+
+
 class Report(BaseModel):
     checked_at: datetime
     source: Line
@@ -72,6 +88,8 @@ class Report(BaseModel):
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
     skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
+    unread_folders: list[Line] = []  # folders whose mail could not be read at all: no group is "missing" then
     stats: dict[str, int] = Field(default_factory=dict)
+    mailboxes: list[MailboxResult] = []  # with several configured mailboxes: each one, read or failed
     strict: bool = False
     exit_code: int = 0

@@ -11,6 +11,7 @@ from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.i18n import active
 from verifier.model import Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify, classify_raw  # classify_raw: the one bytes→verdict path
@@ -48,7 +49,7 @@ def from_archive(archive: Archive, *, archived: bool = True, voice: Voice | None
     parsed = [parse_mail(raw) for _, raw in stored]
     voice = of_mailbox(parsed, voice)
     return [
-        Found(classify(mail, voice), record.folder, record.location, raw, archived=archived)
+        Found(classify(mail, voice), record.folder, record.location, raw, archived, record.mailbox)
         for (record, raw), mail in zip(stored, parsed, strict=True)
     ]
 
@@ -67,7 +68,7 @@ def _read_archive(
     try:
         return from_archive(archive, voice=voice), archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
-        raise ArchiveError(f"evidence archive {archive.path}: cannot be read ({err})") from None
+        raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:
@@ -112,7 +113,7 @@ def check(
             if incremental:
                 source.resume(state)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
-            warn(f"{err}; the check went on without it.")
+            warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since, voice)
     if archive is not None:
@@ -121,7 +122,7 @@ def check(
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
-            warn(f"{err}; this run's mails were not kept, the next run will look at them again.")
+            warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
     found += _mark_present(source, _not_in(known, found))
     report = build_report(
         found,
@@ -131,6 +132,7 @@ def check(
         folders=source.stats.folders,
         skipped=source.stats.skipped,
         strict=strict,
+        unread_folders=source.stats.unread_folders,
     )
     report.stats = {"candidates": source.stats.candidates, "downloaded": source.stats.downloaded}
     if previous is not None and incremental:
@@ -141,7 +143,7 @@ def check(
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())
         except ArchiveError as err:
-            warn(str(err))
+            warn(err.text(active().lang))
     return Outcome(report, _records(found, archive, checked_at, source.description), previous)
 
 
@@ -161,7 +163,7 @@ def report_from_archive(
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
     found = from_archive(archive, archived=False, voice=voice)
-    report = build_report(
-        found, groups, source=f"evidence archive {archive.path}", checked_at=checked_at, strict=strict
-    )
+    # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
+    mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
+    report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
     return Outcome(report, _records(found, archive, checked_at, report.source))

@@ -22,10 +22,11 @@ def crontab_line(command: str, minute: int = 17, hour: int = 9) -> str:
     return f"{minute} {hour} * * * {command}"
 
 
-def systemd_units(command: str) -> dict[str, str]:
+def systemd_units(command: str, service_description: str, timer_description: str) -> dict[str, str]:
+    """The descriptions are what `systemctl --user status` shows: in the user's language (data/ui, [schedule])."""
     service = (
         "[Unit]\n"
-        "Description=verify-objection: is my objection to Meta's AI training confirmed?\n"
+        f"Description={service_description}\n"
         "Wants=network-online.target\nAfter=network-online.target\n\n"
         "[Service]\nType=oneshot\n"
         f"ExecStart={command}\n"
@@ -33,7 +34,7 @@ def systemd_units(command: str) -> dict[str, str]:
         "SuccessExitStatus=1\n"
     )
     timer = (
-        "[Unit]\nDescription=Run verify-objection once a day\n\n"
+        f"[Unit]\nDescription={timer_description}\n\n"
         "[Timer]\nOnCalendar=daily\nRandomizedDelaySec=1h\nPersistent=true\n\n"
         "[Install]\nWantedBy=timers.target\n"
     )

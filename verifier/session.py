@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
-from verifier.config import Settings, load_settings, resolve_config_path
+from verifier.config import ImapSettings, MailboxSettings, Settings, load_settings, resolve_config_path
 from verifier.errors import ConfigError
 from verifier.recognise.voice import Voice, for_account
-from verifier.sources import MailSource
+from verifier.sources import Mailbox, MailSource
 
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
 
@@ -26,8 +27,15 @@ def demo_dir() -> Path:
 class Session:
     settings: Settings
     open_source: Callable[[], MailSource]
+    # several [[mailboxes]]: one check reads them all (open_source then refuses: `watch` and `login` need one)
+    mailboxes: list[Mailbox] = field(default_factory=list)
+    since: date | None = None  # a [[mailboxes]] entry's own `since`; else [imap] since
     # The provider whose Authentication-Results count: the IMAP account's; for local mail, learnt from the mails.
     voice: Voice | None = None
+
+    @property
+    def scan_since(self) -> date:
+        return self.since or self.settings.imap.since
 
 
 def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
@@ -46,25 +54,68 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
         session = Session(settings, open_demo)
     else:
         settings = load_settings(resolve_config_path(config_path))
-        if mailbox:
+        boxes = settings.all_mailboxes()
+        chosen = next((box for box in boxes if mailbox and box.label == mailbox), None)
+        if chosen is not None:  # `--mailbox NAME` picks one of the configured mailboxes
+            session = _single(settings, chosen, interactive)
+        elif mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
             # A configured address says who the user is; without one, the mails' recipients do (recognise/voice.py).
             voice = for_account(None, settings.imap.username) if settings.imap.username else None
             session = Session(settings, lambda: open_local(mailbox), voice=voice)
+        elif len(boxes) > 1:
+            session = Session(settings, _needs_one(boxes), [_mailbox(box, interactive) for box in boxes])
+        elif boxes and boxes[0].mailbox:
+            session = _single(settings, boxes[0], interactive)
         else:
             voice = for_account(settings.imap.host, settings.imap.username)
-            session = Session(settings, _imap_opener(settings, interactive), voice=voice)
+            session = Session(settings, _imap_opener(settings.imap, interactive), voice=voice)
     if not settings.groups:
-        raise ConfigError("The config lists no [[groups]]: add one per Accounts Center (see config.example.toml).")
+        raise ConfigError(key="no_groups")
     return session
 
 
-def _imap_opener(settings: Settings, interactive: bool) -> Callable[[], MailSource]:
+def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Session:
+    from verifier.sources.local import open_local
+
+    if box.mailbox:
+        spec = box.mailbox
+        open_local(spec)
+        return Session(settings, lambda: open_local(spec), since=box.since)
+    return Session(settings, _imap_opener(box, interactive), since=box.since, voice=for_account(box.host, box.username))
+
+
+def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
+    def refuse() -> MailSource:
+        names = ", ".join(box.label for box in boxes)
+        raise ConfigError(f"This reads one mailbox at a time: give --mailbox NAME (the config has: {names}).")
+
+    return refuse
+
+
+def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
+    """Opened lazily: a sign-in that cannot be set up here is this mailbox's error, not the whole check's."""
+    from verifier.sources.local import open_local
+
+    if box.mailbox:
+        spec = box.mailbox
+
+        def open_one() -> MailSource:
+            return open_local(spec)
+    else:
+
+        def open_one() -> MailSource:
+            return _imap_opener(box, interactive)()
+
+    return Mailbox(box.label, open_one, box.since)
+
+
+def _imap_opener(settings: ImapSettings, interactive: bool) -> Callable[[], MailSource]:
     from verifier.signin.credentials import PasswordLogin, credentials_for
     from verifier.signin.providers import with_preset
     from verifier.sources.imap import ImapSource
 
-    imap = with_preset(settings.imap)
+    imap = with_preset(settings)
     credentials = credentials_for(imap, interactive=interactive)
     if isinstance(credentials, PasswordLogin):
         # ask (or run password_command) once per run, however often `watch` reconnects; tokens stay fresh per connect

@@ -52,7 +52,9 @@ def watch(
                 raise
             except VerifierError as err:
                 last_error = err
-                log.warning("%s (will try again)", err)
+                from verifier.i18n import active
+
+                log.warning("%s", active()("cli.retry", why=err.text(active().lang)))
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not signals.wake.wait(remaining):
                 if last_error is not None:

@@ -10,8 +10,9 @@ from verifier.cli import common
 
 
 @click.command()
+@click.option("--mailbox", "name", help="Which of the config's [[mailboxes]] (by name); default: [imap].")
 @click.pass_obj
-def login(obj: dict) -> None:
+def login(obj: dict, name: str | None) -> None:
     """Sign in once: Outlook.com/Gmail in the browser (the sign-in is kept for later runs), or keep the password in
     the system keyring or a file only you can read. Then tests the login, read-only."""
     from verifier.cli.wizard import Asker, choose_password_place
@@ -29,17 +30,35 @@ def login(obj: dict) -> None:
     def attempt(imap):
         return sign_in(imap, at_terminal=common.at_terminal(), config_path=path, lang=obj["lang"], tell=tell)
 
+    imap = _chosen_imap(settings, name)
     try:
-        message = attempt(settings.imap)
+        message = attempt(imap)
     except NoPasswordPlace:
-        if not common.at_terminal():
-            raise
+        if not common.at_terminal() or imap is not settings.imap:
+            raise  # a [[mailboxes]] entry gets its password_command in its own table; the wizard writes [imap] only
         # No keyring here: offer the other places before any password is typed, and remember the choice.
         t = Texts(obj["lang"])
         key, value = choose_password_place(t, Asker(t, True), default_password_file(path), later=False)
         add_imap_key(path, key, value)
         message = attempt(settings.imap.model_copy(update={key: value}))
     click.echo(message)
+
+
+def _chosen_imap(settings: object, name: str | None) -> object:
+    """[imap], or the [[mailboxes]] IMAP entry `--mailbox NAME` names (the only one, if [imap] names no account)."""
+    from verifier.errors import ConfigError
+
+    imap = settings.imap  # type: ignore[attr-defined]
+    if name is None and (imap.username or not settings.mailboxes):  # type: ignore[attr-defined]
+        return imap
+    boxes = [box for box in settings.all_mailboxes() if not box.mailbox]  # type: ignore[attr-defined]
+    chosen = [box for box in boxes if box.label == name] if name is not None else boxes
+    if len(chosen) != 1:
+        names = ", ".join(box.label for box in boxes) or "none"
+        if name is None:
+            raise ConfigError(f"The config has several IMAP mailboxes: give --mailbox NAME (one of: {names}).")
+        raise ConfigError(f"--mailbox {name}: no IMAP mailbox of that name in the config (it has: {names}).")
+    return chosen[0]
 
 
 @click.command()

@@ -11,7 +11,11 @@ from verifier.cli.common import archive_option, at_terminal, format_option, open
 
 
 @click.command()
-@click.option("--mailbox", help="Read a local mailbox instead of IMAP: maildir:PATH, mbox:PATH, or a folder of .eml.")
+@click.option(
+    "--mailbox",
+    help="Read a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, thunderbird:PROFILE, a folder "
+    "of .eml/.msg files), or one of the config's [[mailboxes]] by name.",
+)
 @click.option("--demo", is_flag=True, help="Run on the bundled demo mailbox (no account; no archive unless --archive).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the table.")
 @click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
@@ -41,7 +45,6 @@ def check(
     from verifier.evidence.archive import resolve_archive_path
     from verifier.evidence.files import report_format
     from verifier.lock import run_lock
-    from verifier.scan import check as run_check
     from verifier.session import open_session
 
     if report_path:
@@ -53,21 +56,10 @@ def check(
     lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
     with run_lock(lock_path if use_archive else None):
         archive = open_archive(archive_path, settings.archive.path) if use_archive else None
-        source = session.open_source()
         try:
-            outcome = run_check(
-                source,
-                settings.groups,
-                settings.imap.since,
-                strict=strict,
-                archive=archive,
-                incremental=not full,
-                warn=warn,
-                voice=session.voice,
-            )
+            outcome = _run(session, strict=strict, archive=archive, incremental=not full)
             stamps = _stamp_kept(archive, settings)
         finally:
-            source.close()
             if archive is not None:
                 archive.close()
     if report_path:
@@ -76,7 +68,25 @@ def check(
         _print_changes(outcome, obj["lang"])
     else:
         print_report(outcome.report, obj["lang"], as_json)
+    for failed in (m for m in outcome.report.mailboxes if m.error):
+        click.echo(f"verify-objection: mailbox {failed.name!r}: {failed.error}", err=True)
     sys.exit(outcome.report.exit_code)
+
+
+def _run(session: object, **options: object) -> object:
+    """Several [[mailboxes]]: each read on its own (one failing is its error); else the one source."""
+    from verifier.multiscan import check_mailboxes
+    from verifier.scan import check as run_check
+
+    if session.mailboxes:  # type: ignore[attr-defined]
+        return check_mailboxes(session.mailboxes, session.settings.groups, warn=warn, **options)  # type: ignore
+    source = session.open_source()  # type: ignore[attr-defined]
+    try:
+        return run_check(
+            source, session.settings.groups, session.scan_since, warn=warn, voice=session.voice, **options  # type: ignore
+        )
+    finally:
+        source.close()
 
 
 def _print_changes(outcome: object, lang: str) -> None:
@@ -107,7 +117,9 @@ def _stamp_kept(archive: object, settings: object) -> dict:
         for s in archive.stamps():  # type: ignore[attr-defined]
             stamps.setdefault(s.mail_id, []).append(ProofStamp(subject=s.subject, gen_time=s.gen_time, tsa=s.tsa_url))
     except sqlite3.Error as err:  # timestamps help the proof; they never stop a check
-        warn(f"evidence archive: timestamps could not be read or kept ({err}); the check went on without them.")
+        from verifier.i18n import active
+
+        warn(active()("cli.stamps_unread", why=str(err)))
     return stamps
 
 
@@ -122,7 +134,8 @@ def _write_proof(
     proof = build_proof(outcome.report, outcome.records, archive_file, stamps)  # type: ignore[attr-defined]
     url = settings.archive.timestamp_url  # type: ignore[attr-defined]
     digest = write_report(proof, path, fmt, Texts(lang), timestamp_url=url, warn=warn)
-    click.echo(f"verify-objection: report written to {path} (SHA-256 {digest}, in {path.name}.sha256)", err=True)
+    message = Texts(lang)("cli.report_written", path=path, digest=digest, path_name=path.name)
+    click.echo(f"verify-objection: {message}", err=True)
 
 
 @click.command()
@@ -155,13 +168,14 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
 @click.pass_obj
 def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
-    """Classify saved mails (.eml) without any mailbox: kind, trust, accounts named, and why.
+    """Classify saved mails (.eml, Outlook .msg) without any mailbox: kind, trust, accounts named, and why.
 
     Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
     """
     from verifier.recognise.inspect import as_json as render_json
     from verifier.recognise.inspect import as_text, inspect_files
+    from verifier.sources.msg import saved_mail
 
-    results = inspect_files(list(files))
+    results = inspect_files(list(files), convert=saved_mail)
     click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)
     sys.exit(2 if any(result.error for result in results) else 0)

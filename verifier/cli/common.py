@@ -14,7 +14,15 @@ def at_terminal() -> bool:
 def warn(message: str) -> None:
     from verifier.safetext import clean_line
 
-    click.echo(f"verify-objection: warning: {clean_line(message)}", err=True)
+    click.echo(f"verify-objection: {_texts()('cli.warning', message=clean_line(message))}", err=True)
+
+
+def _texts():
+    from verifier.i18n import Texts, default_language
+
+    context = click.get_current_context(silent=True)
+    obj = context.find_object(dict) if context else None
+    return Texts((obj or {}).get("lang") or default_language())
 
 
 def open_archive(cli_path: str | None, configured: str, *, create: bool = True, quiet: bool = False):
@@ -26,7 +34,7 @@ def open_archive(cli_path: str | None, configured: str, *, create: bool = True, 
         return Archive.open(path, create=create)
     except ArchiveError as err:
         if not quiet:
-            warn(f"{err}; going on without the evidence archive.")
+            warn(_texts()("cli.no_archive_going_on", why=err.text(_texts().lang)))
         return None
 
 

@@ -10,7 +10,11 @@ from verifier.cli.common import archive_option, at_terminal, open_archive, warn
 
 
 @click.command()
-@click.option("--mailbox", help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, folder of .eml).")
+@click.option(
+    "--mailbox",
+    help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, folder of .eml/.msg), or one "
+    "of the config's [[mailboxes]] by name.",
+)
 @click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox (no archive unless --archive).")
 @click.option(
     "--timeout", "timeout_text", default="2h", show_default=True, help="Give up after this long (90s, 30m, 2h)."
@@ -38,6 +42,7 @@ def watch(
     from verifier.i18n import Texts
     from verifier.lock import run_lock
     from verifier.render.changes import changes
+    from verifier.report import GroupStatus
     from verifier.scan import check as run_check
     from verifier.session import open_session
     from verifier.watch import parse_duration
@@ -45,13 +50,13 @@ def watch(
 
     try:
         timeout = parse_duration(timeout_text)
-    except ValueError as err:
-        raise ConfigError(f"--timeout: {err}") from None
+    except ValueError:
+        raise ConfigError(key="bad_timeout", value=timeout_text) from None
     session = open_session(obj["config_path"], mailbox, demo, interactive=at_terminal())
     settings = session.settings
     known = {g.name for g in settings.groups}
     if unknown := [g for g in groups if g not in known]:
-        raise ConfigError(f"--group: {', '.join(unknown)} is not a group in the config (it has: {', '.join(known)}).")
+        raise ConfigError(key="unknown_group", names=", ".join(unknown), known=", ".join(sorted(known)))
     t = Texts(obj["lang"])
     # The same pipeline as `check`: with the evidence archive, each wake-up scans only what is new and still counts
     # what was found before. Without one (the demo, --no-archive) an archive in memory plays that part for this run.
@@ -59,23 +64,39 @@ def watch(
     lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
     archive = open_archive(archive_path, settings.archive.path) if use_archive else None
     archive = archive or Archive.in_memory()
-    source = session.open_source()
+    if session.mailboxes:  # several [[mailboxes]]: each wake-up reads them all, as `check` does
+        from verifier.multiscan import check_mailboxes, open_for_waiting
 
-    def check_once():
-        with run_lock(lock_path if use_archive else None):
-            outcome = run_check(
-                source, settings.groups, settings.imap.since, strict=strict, archive=archive, warn=warn,
-                voice=session.voice,
-            )
-        return outcome.report
+        source = open_for_waiting(session.mailboxes, warn)
+
+        def check_once():
+            with run_lock(lock_path if use_archive else None):
+                outcome = check_mailboxes(session.mailboxes, settings.groups, strict=strict, archive=archive, warn=warn)
+            last.append(outcome.report)
+            return outcome.report
+    else:
+        source = session.open_source()
+
+        def check_once():
+            with run_lock(lock_path if use_archive else None):
+                since = session.scan_since
+                outcome = run_check(
+                    source, settings.groups, since, strict=strict, archive=archive, warn=warn, voice=session.voice
+                )
+            return outcome.report
+
+    last: list = []  # the reports of several mailboxes: the last one decides the exit code if one stays unread
 
     wanted = set(groups) or None
-    names = ", ".join(sorted(wanted or known))
+    waiting_for = sorted(wanted or known)
     until = (datetime.now() + timedelta(seconds=timeout)).strftime("%H:%M")
 
     def on_change(previous, report):
-        if previous is None:
-            click.echo(t("watch.waiting", groups=names, until=until))
+        if previous is None:  # name only the groups still waited for, not the ones already confirmed
+            waiting_for[:] = [
+                g.name for g in report.groups if g.name in (wanted or known) and g.status is not GroupStatus.CONFIRMED
+            ] or waiting_for
+            click.echo(t("watch.waiting", groups=", ".join(waiting_for), until=until))
         for line in changes(previous, report, t):
             click.echo(line)
 
@@ -84,7 +105,14 @@ def watch(
     finally:
         source.close()
         archive.close()
-    click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=names, until=until))
+    if code != 0 and last and last[-1].mailboxes and any(m.error for m in last[-1].mailboxes):
+        # a mailbox could still not be read at the end: that is the outcome, not "nothing came"
+        for failed in (m for m in last[-1].mailboxes if m.error):
+            click.echo(
+                f"verify-objection: {t('cli.mailbox_failed', name=repr(failed.name), why=failed.error)}", err=True
+            )
+        sys.exit(last[-1].exit_code)
+    click.echo(t("watch.done" if code == 0 else "watch.timeout", groups=", ".join(waiting_for), until=until))
     sys.exit(int(code))
 
 
@@ -100,7 +128,7 @@ def schedule(obj: dict) -> None:
     load_settings(config)  # a schedule for a config that does not load would fail every day, silently
     t = Texts(obj["lang"])
     command = command_line(config, obj["lang"])
-    units = systemd_units(command)
+    units = systemd_units(command, t("schedule.service_description"), t("schedule.timer_description"))
     click.echo(t("schedule.cron_intro"))
     click.echo(f"    {crontab_line(command)}\n")
     click.echo(t("schedule.systemd_intro"))

@@ -106,7 +106,7 @@ class Archive(StampStore):
                 "~/.local/share/verify-objection/evidence.sqlite"
             )
         if not create and not path.is_file():
-            raise ArchiveError(f"No evidence archive at {path} yet: run `verify-objection check` first.")
+            raise ArchiveError(key="no_archive", path=path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             db = sqlite3.connect(path, isolation_level=None, timeout=10)
@@ -115,7 +115,7 @@ class Archive(StampStore):
             archive = cls(db, path)
             archive._migrate()
         except (OSError, sqlite3.Error) as err:
-            raise ArchiveError(f"evidence archive {path}: {err}") from None
+            raise ArchiveError(key="archive_unusable", path=path, why=str(err)) from None
         return archive
 
     @classmethod
@@ -135,7 +135,7 @@ class Archive(StampStore):
                 self._db.execute("INSERT INTO schema_version VALUES (0)")
             current = row[0] if row else 0
             if current > len(MIGRATIONS):
-                raise ArchiveError(f"evidence archive {self.path} was written by a newer version of this tool.")
+                raise ArchiveError(key="archive_newer", path=self.path)
             for version in range(current, len(MIGRATIONS)):
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
@@ -192,7 +192,7 @@ class Archive(StampStore):
                     )
                     new += 1
         except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store ({err})") from None
+            raise ArchiveError(key="archive_not_stored", path=self.path, why=str(err)) from None
         return new
 
     def _known(self, sha: str) -> bool:
@@ -214,7 +214,7 @@ class Archive(StampStore):
                     (source, checked_at.isoformat(), report_json),
                 )
         except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store the run ({err})") from None
+            raise ArchiveError(key="archive_run_not_stored", path=self.path, why=str(err)) from None
 
     def _record(self, row: tuple) -> EvidenceRecord:
         record = EvidenceRecord.model_validate_json(row[3])

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from verifier import __version__
 from verifier.evidence.record import EvidenceRecord
+from verifier.model import Kind
 from verifier.report import Evidence, Report
 from verifier.safetext import Block
 
@@ -70,10 +71,13 @@ def build_proof(
     """One ProofMail per mail the verdict relies on (group evidence, then unassigned confirmations), in that order."""
     order: list[str] = []
     groups: dict[str, list[str]] = {}
+    confirmations = {e.sha256 for g in report.groups for e in g.evidence if e.kind is Kind.CONFIRMATION}
     for group in report.groups:
         for evidence in group.evidence:
             groups.setdefault(evidence.sha256, []).append(group.name)
             order.append(evidence.sha256)
+    # numbered as the report shows them: the confirmations a status rests on first, codes and receipts after
+    order.sort(key=lambda sha: sha not in confirmations)
     order += [e.sha256 for e in report.unassigned]
     mails: list[ProofMail] = []
     for sha in dict.fromkeys(order):

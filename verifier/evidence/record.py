@@ -10,7 +10,7 @@ from email.policy import compat32
 from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Trust, carried_over
+from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Reason, Trust, carried_over
 from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
@@ -56,7 +56,9 @@ class EvidenceRecord(ClassifiedMail):
     id: int | None = None  # the archive's number; None for a record that was never stored
     size: int
     accounts_named: list[Line] = Field(default_factory=list)  # mail and server text: cleaned, also when read back
+    details: list[Reason] = Field(default_factory=list)  # the reasons as codes, for the reader (older records: none)
     source: Line  # which mailbox: "lord@outlook.de at outlook.office365.com", "maildir:/path"
+    mailbox: Line = ""  # its [[mailboxes]] name, when the config has several
     folder: Line
     location: Line
     found_at: datetime
@@ -138,6 +140,7 @@ def record_of(found: Found, checked_at: datetime, source: str, *, keep_keys: boo
         size=len(found.raw),
         accounts_named=c.accounts,
         source=source,
+        mailbox=found.mailbox,
         folder=found.folder,
         location=found.location,
         found_at=checked_at,

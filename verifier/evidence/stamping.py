@@ -18,8 +18,15 @@ from verifier.evidence.timestamps import (
     trust_roots,
     tsa_host,
 )
+from verifier.i18n import active
 
 Warn = Callable[[str], None]
+
+
+def _said(err: Exception) -> str:
+    """An error's words in the reader's language, where it has them (a TSA's own answer stays as it came)."""
+    text = getattr(err, "text", None)
+    return text(active().lang) if callable(text) else str(err)
 
 
 def stamp_pending(archive: Archive, url: str, ca_file: str, warn: Warn) -> int:
@@ -30,7 +37,7 @@ def stamp_pending(archive: Archive, url: str, ca_file: str, warn: Warn) -> int:
     try:
         roots = trust_roots(ca_file)
     except TimestampInvalid as err:
-        warn(f"{err}; no mail was timestamped.")
+        warn(active()("cli.no_mail_stamped", why=_said(err)))
         return 0
     done = 0
     for mail_id, raw, record in pending:
@@ -43,10 +50,10 @@ def stamp_pending(archive: Archive, url: str, ca_file: str, warn: Warn) -> int:
                 stamps.append(Stamp(mail_id, subject, query, answer, tsa_host(url), verified.gen_time, chain))
             archive.add_stamps(stamps)
         except TimestampUnavailable as err:
-            warn(f"{err}; {len(pending) - done} kept mail(s) will be timestamped on the next run.")
+            warn(active()("cli.stamp_later", why=_said(err), count=len(pending) - done))
             break
         except (TimestampInvalid, ArchiveError) as err:
-            warn(f"timestamp for archived mail {mail_id} not kept: {err}")
+            warn(active()("cli.stamp_not_kept", id=mail_id, why=_said(err)))
             break  # the same TSA answers the others the same way
         done += 1
     return done

@@ -55,7 +55,7 @@ class StampStore:
                         (s.mail_id, s.subject, s.query, s.token, s.tsa_url, s.gen_time.isoformat(), s.chain),
                     )
         except sqlite3.Error as err:
-            raise ArchiveError(f"evidence archive {self.path}: could not store timestamps ({err})") from None
+            raise ArchiveError(key="stamps_not_stored", path=self.path, why=str(err)) from None
 
     def stamps(self, record_id: int | None = None) -> list[Stamp]:
         where, args = (" WHERE mail_id = ?", (record_id,)) if record_id is not None else ("", ())

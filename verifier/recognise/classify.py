@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from verifier.i18n import Texts
-from verifier.model import Classification, Kind, Reason, Trust
+from verifier.model import CONVERTED_HEADER, Classification, Kind, Reason, Trust
 from verifier.recognise.catalogue import languages, meta_facts
 from verifier.recognise.forwarding import find_forward
 from verifier.recognise.kinds import decide
@@ -43,6 +43,14 @@ def classify_raw(raw: bytes) -> Classification:
     return classify(parse_mail(raw))
 
 
+def is_converted(raw: bytes) -> bool:
+    """Was this mail rebuilt from another format (sources/msg.py marks it)? Looked for in the whole header block:
+    the mark only ever lowers trust, so wherever a sender puts it, it cannot help them."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    marker = CONVERTED_HEADER.encode("ascii").lower() + b":"
+    return any(line.lower().startswith(marker) for line in head.splitlines())
+
+
 def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
     """``voice``: the user's provider's header form for the mailbox (default: judged from this mail alone)."""
     # A Meta mail's kind comes from Meta's own words: a message attached to it (message/rfc822) is someone else's.
@@ -69,6 +77,11 @@ def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
             details.append(trust_reason("wording_elsewhere", domain=parsed.from_domain or "?"))
             kind = Kind.UNRELATED
         trust = Trust.SUSPICIOUS
+    if is_converted(parsed.raw):
+        # the signed bytes are gone: the headers kept in such a file may say dkim=pass, but nothing can be checked
+        details.append(trust_reason("converted_copy", format="Outlook .msg"))
+        if trust is Trust.VERIFIED:
+            trust = Trust.UNVERIFIED
     org = meta_domain_of(parsed.from_domain)
     platform = _platform(org, forward.original_from.rpartition("@")[2] if forward else "", kind, text)
     if parsed.problems:

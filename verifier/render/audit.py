@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from verifier.i18n import Texts
-from verifier.render.proof_content import utc
 
 if TYPE_CHECKING:
     from verifier.evidence.audit import MailAudit
@@ -23,7 +22,7 @@ def audit_lines(result: MailAudit, t: Texts) -> list[str]:
                 "audit.key_ok" if check.verifies else "audit.key_bad",
                 domain=key.domain,
                 name=key.name,
-                when=utc(key.fetched_at),
+                when=t.when(key.fetched_at, seconds=True),
                 resolver=key.resolver or t("stamps.resolver_unknown"),
                 dnssec=t(dnssec),
             )
@@ -34,7 +33,7 @@ def audit_lines(result: MailAudit, t: Texts) -> list[str]:
             lines.append(t("audit.stamp_bad", what=what, problem=stamp.problem))
         else:
             tsa = f"{stamp.tsa}, {stamp.stamp.tsa_url}"
-            lines.append(t("audit.stamp_ok", what=what, when=utc(stamp.proves), tsa=tsa))
+            lines.append(t("audit.stamp_ok", what=what, when=t.when(stamp.proves, seconds=True), tsa=tsa))
     return [t("audit.mail", id=result.id, line=line) for line in lines]
 
 

@@ -26,9 +26,9 @@ def changes(previous: Report | None, report: Report, t: Texts) -> list[str]:
                     "change.new_mail",
                     kind=t(f"kind.{evidence.kind.value}"),
                     date=t.date(evidence.sent_at),
-                    folder=evidence.folder,
+                    folder=f"{evidence.mailbox}: {evidence.folder}" if evidence.mailbox else evidence.folder,
                     sender=evidence.sender or "?",
-                    trust=evidence.trust.value,
+                    trust=t(f"trust.{evidence.trust.value}"),
                 )
             )
     old_warnings = {w.sha256 for w in previous.warnings}
@@ -58,7 +58,7 @@ def cron_summary(previous: Report | None, report: Report, t: Texts) -> str:
     if not lines:
         return ""
     lines += [""]
-    lines += [f"{g.name}: {t('status.' + g.status.value)} — {accounts_text(g)}" for g in report.groups]
+    lines += [f"{g.name}: {t('status.' + g.status.value)} — {accounts_text(g, t)}" for g in report.groups]
     steps = next_steps(report, t)
     if steps:
         lines += ["", t("next_steps") + ":", *(f"- {step}" for step in steps)]

@@ -7,7 +7,7 @@ from importlib.resources import as_file, files
 
 from verifier.evidence.proof import Proof, verification_record
 from verifier.i18n import Texts
-from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks, utc
+from verifier.render.proof_content import Block, Bullets, Fields, Heading, Para, Quote, Table, proof_blocks
 from verifier.report import GroupStatus
 
 SANS, MONO = "DejaVu", "DejaVuMono"
@@ -18,6 +18,7 @@ STATUS_COLOUR = {
     GroupStatus.PENDING: (170, 110, 0),
     GroupStatus.REJECTED: (180, 30, 30),
     GroupStatus.MISSING: (180, 30, 30),
+    GroupStatus.UNKNOWN: (170, 110, 0),
 }
 BODY_PT, SMALL_PT, MONO_PT = 9.5, 8, 7.5
 
@@ -66,7 +67,7 @@ def _new_pdf(proof: Proof, t: Texts):
     pdf.set_creator(f"verify-objection {proof.tool_version}")
     pdf.set_creation_date(proof.report.checked_at)
     pdf.running_title = t("proof.title")
-    pdf.footer_text = t("proof.footer", version=proof.tool_version, when=utc(proof.report.checked_at))
+    pdf.footer_text = t("proof.footer", version=proof.tool_version, when=t.when(proof.report.checked_at))
     pdf.page_text = t("proof.page", page="{page}", pages="{pages}")
     return pdf
 
@@ -151,19 +152,23 @@ def _quote(pdf, text: str) -> None:
     pdf.ln(2)
 
 
-def _height_estimate(block: Block | None) -> float:
+def _height_estimate(block: Block | None, after: Block | None = None) -> float:
     """Roughly how tall a short field list is, so an evidence heading and its fields share a page."""
-    if isinstance(block, Fields) and len(block.rows) <= 10:
-        return 8 + 6 * len(block.rows)
+    if isinstance(block, Para) and isinstance(after, Heading):  # heading, introduction, first entry: one page
+        return 100
+    if isinstance(block, Fields) and len(block.rows) <= 12:  # a long value wraps: ~4 mm per 80 characters
+        return 8 + sum(6 + 4 * (len(row.value) // 80) for row in block.rows)
     if isinstance(block, Heading):  # a section heading right above an evidence heading: keep both with the fields
         return 50
+    if isinstance(block, Para):  # a section's introduction: not alone at the foot of a page
+        return 40
     return 0
 
 
-def _draw(pdf, block: Block, following: Block | None) -> None:
+def _draw(pdf, block: Block, following: Block | None, after: Block | None = None) -> None:
     match block:
         case Heading():
-            _heading(pdf, block, _height_estimate(following))
+            _heading(pdf, block, _height_estimate(following, after))
         case Para(text=text, small=small):
             _para(pdf, text, size=SMALL_PT if small else BODY_PT, colour=GREY if small else INK)
             pdf.ln(1.5)
@@ -182,12 +187,12 @@ def _draw(pdf, block: Block, following: Block | None) -> None:
             _quote(pdf, text)
 
 
-def render_pdf(proof: Proof, t: Texts) -> bytes:
+def render_pdf(proof: Proof, t: Texts, file_name: str | None = None) -> bytes:
     pdf = _new_pdf(proof, t)
     pdf.add_page()
-    blocks = proof_blocks(proof, t)
-    for block, following in zip(blocks, [*blocks[1:], None], strict=True):
-        _draw(pdf, block, following)
+    blocks = proof_blocks(proof, t, embedded=True, file_name=file_name)
+    for block, following, after in zip(blocks, [*blocks[1:], None], [*blocks[2:], None, None], strict=True):
+        _draw(pdf, block, following, after)
     for mail in proof.mails:
         pdf.embed_file(
             bytes=mail.raw,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from verifier.evidence.proof import Proof, ProofMail
 from verifier.i18n import Texts
-from verifier.render.proof_content import Block, Heading, Para, Row, utc
+from verifier.render.proof_content import Block, Heading, Para, Row
 
 
 def key_rows(mail: ProofMail, t: Texts) -> list[Row]:
@@ -18,7 +18,7 @@ def key_rows(mail: ProofMail, t: Texts) -> list[Row]:
         value = t(
             "stamps.key_value",
             name=key.name,
-            when=utc(key.fetched_at),
+            when=t.when(key.fetched_at, seconds=True),
             resolver=key.resolver or t("stamps.resolver_unknown"),
             dnssec=t(f"stamps.{dnssec}"),
             result=t(f"stamps.result_{key.result}"),
@@ -31,7 +31,7 @@ def stamp_rows(mail: ProofMail, t: Texts) -> list[Row]:
     if not mail.stamps:
         return [Row(t("stamps.not_stamped"), t("stamps.not_stamped_value"))]
     return [
-        Row(t(f"stamps.stamp_{s.subject}"), t("stamps.stamp_value", when=utc(s.gen_time), tsa=s.tsa), mono=True)
+        Row(t(f"stamps.stamp_{s.subject}"), t("stamps.stamp_value", when=t.when(s.gen_time, seconds=True), tsa=s.tsa))
         for s in mail.stamps
     ]
 

@@ -8,8 +8,9 @@ from verifier.recognise.reasons import last_about
 from verifier.report import Evidence, GroupResult, GroupStatus, Report
 
 
-def accounts_text(group: GroupResult) -> str:
-    return ", ".join(f"{a.username} ({a.platform.capitalize()})" for a in group.accounts)
+def accounts_text(group: GroupResult, t: Texts | None = None) -> str:
+    name = t.platform if t is not None else str.capitalize
+    return ", ".join(f"{a.username} ({name(a.platform)})" for a in group.accounts)
 
 
 def _best(group: GroupResult) -> Evidence | None:
@@ -26,30 +27,37 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def group_step(group: GroupResult, t: Texts) -> str | None:
+def group_step(group: GroupResult, t: Texts, unread: str = "", *, in_proof: bool = False) -> str | None:
+    """``in_proof``: the step is read in a proof report, where a command-line hint has no place."""
     best = _best(group)
+    keep = t("proof2.keep_it") if in_proof else t("cli.keep")
     if group.status is GroupStatus.CONFIRMED:
         confirmations = [e for e in group.evidence if e.kind is Kind.CONFIRMATION]
         in_mailbox = [e for e in confirmations if not e.archived]
         if confirmations and not in_mailbox:
-            return t("step.confirmed_archived", group=group.name)
+            return t("step.confirmed_archived", group=group.name, keep=keep)
         kept_elsewhere = any(not is_junk_folder(e.folder) for e in in_mailbox)
         if in_mailbox and not kept_elsewhere:
-            return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder)
+            return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder, keep=keep)
         return None
     first = group.accounts[0]
     values = {
         "group": group.name,
         "url": group.form_url,
-        "accounts": accounts_text(group),
-        "login": f"{first.username} ({first.platform.capitalize()})",
+        "accounts": accounts_text(group, t),
+        "login": f"{first.username} ({t.platform(first.platform)})",
         "reason": why(best, t) if best else "",
+        "unread": unread,
     }
     return t(f"step.{group.status.value}", **values)
 
 
-def next_steps(report: Report, t: Texts) -> list[str]:
-    steps = [step for group in report.groups if (step := group_step(group, t))]
+def next_steps(report: Report, t: Texts, *, in_proof: bool = False) -> list[str]:
+    unread = [m for m in report.mailboxes if m.error]
+    steps = [t("step.mailbox_unread", name=m.name, error=m.error) for m in unread]
+    steps += [t("step.folder_headers_only", folder=folder) for folder in report.unread_folders]
+    names = ", ".join([m.name for m in unread] + report.unread_folders)
+    steps += [step for group in report.groups if (step := group_step(group, t, names, in_proof=in_proof))]
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:

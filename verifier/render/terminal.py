@@ -16,6 +16,7 @@ STYLE = {
     GroupStatus.PENDING: "yellow",
     GroupStatus.REJECTED: "bold red",
     GroupStatus.MISSING: "bold red",
+    GroupStatus.UNKNOWN: "bold yellow",
 }
 
 
@@ -25,24 +26,26 @@ def _evidence_lines(group: GroupResult, t: Texts) -> list[str]:
             "evidence_line",
             kind=t(f"kind.{e.kind.value}"),
             date=t.date(e.sent_at),
-            folder=e.folder,
+            folder=f"{e.mailbox}: {e.folder}" if e.mailbox else e.folder,
             sender=e.sender or "?",
         )
-        + ("" if e.trust.value == "verified" else f" [{e.trust.value}]")
+        + ("" if e.trust.value == "verified" else f" [{t('trust.' + e.trust.value)}]")
         + (f" ({t('archived')})" if e.archived else "")
         for e in group.evidence
     ] or [t("no_evidence")]
 
 
 def _header(report: Report, t: Texts) -> str:
-    when = report.checked_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return t("checked", source=report.source, when=when, folders=", ".join(report.folders) or "-")
+    folders = ", ".join(report.folders) or "-"
+    return t("checked", source=t.source(report.source), when=t.when(report.checked_at), folders=folders) + "".join(
+        "\n" + t("mailbox_unread", name=m.name, error=m.error) for m in report.mailboxes if m.error
+    )
 
 
 def render_plain(report: Report, t: Texts) -> str:
     lines = [t("title"), _header(report, t), ""]
     for group in report.groups:
-        lines.append(f"{group.name}: {t('status.' + group.status.value).upper()} — {accounts_text(group)}")
+        lines.append(f"{group.name}: {t('status.' + group.status.value).upper()} — {accounts_text(group, t)}")
         lines.extend(f"    {line}" for line in _evidence_lines(group, t))
     steps = next_steps(report, t)
     lines += ["", t("next_steps") + ":"]
@@ -50,7 +53,13 @@ def render_plain(report: Report, t: Texts) -> str:
     return "\n".join(lines) + "\n"
 
 
+NARROW = 80  # below this a four-column table breaks words mid-token ("Kontenübersic│ht"): a list reads better
+
+
 def render_rich(report: Report, t: Texts, console: Console) -> None:
+    if console.width < NARROW:
+        _render_list(report, t, console)
+        return
     table = Table(title=t("title"), caption=Text(_header(report, t)), show_lines=True)
     for column in ("col_group", "col_accounts", "col_status", "col_evidence"):
         table.add_column(t(column), overflow="fold")
@@ -58,11 +67,31 @@ def render_rich(report: Report, t: Texts, console: Console) -> None:
         # Text(), not str: a group name or a mail subject must never be read as rich markup
         table.add_row(
             Text(group.name),
-            Text("\n".join(f"{a.username} ({a.platform})" for a in group.accounts)),
+            Text("\n".join(f"{a.username} ({t.platform(a.platform)})" for a in group.accounts)),
             Text(t("status." + group.status.value), style=STYLE[group.status]),
             Text("\n".join(_evidence_lines(group, t))),
         )
     console.print(table)
+    _render_steps(report, t, console)
+
+
+def _render_list(report: Report, t: Texts, console: Console) -> None:
+    """The same content as the table, one group after another; rich wraps it at word boundaries."""
+    console.print(Text(t("title"), style="bold"))
+    console.print(Text(_header(report, t)))
+    for group in report.groups:
+        console.print()
+        line = Text(group.name + ": ", style="bold")
+        line.append(t("status." + group.status.value), style=STYLE[group.status])
+        console.print(line)
+        console.print(Text(accounts_text(group, t)), style="dim")
+        for evidence in _evidence_lines(group, t):
+            console.print(Text("  " + evidence))
+    console.print()
+    _render_steps(report, t, console)
+
+
+def _render_steps(report: Report, t: Texts, console: Console) -> None:
     steps = next_steps(report, t)
     console.print(Text(t("next_steps"), style="bold"))
     if not steps:

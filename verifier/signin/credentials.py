@@ -34,7 +34,7 @@ def password_login(client, username: str, password: str) -> None:
             "it comes from (imap.password_command's first line, the keyring, VERIFY_OBJECTION_IMAP__PASSWORD)."
         )
     if any(c in username for c in "\r\n\0"):
-        raise ConfigError("imap.username contains a line break or a NUL character; correct it in the config.")
+        raise ConfigError(key="username_break")
     if password.isascii() and username.isascii():
         client.login(username, password)
     elif client.has_capability("AUTH=PLAIN"):

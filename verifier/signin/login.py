@@ -55,7 +55,7 @@ def sign_in(
     t = Texts(lang or default_language())
     imap = with_preset(imap)
     if not imap.username:
-        raise ConfigError("imap.username is not set: run `verify-objection init` first.")
+        raise ConfigError(key="no_username")
     kind = auth_kind(imap)
     where = f"{imap.username} at {imap.host}"
     if kind == "password":
@@ -64,7 +64,7 @@ def sign_in(
             try_login(imap, PasswordLogin(lambda: password))
             return t("signin.logged_in_command", where=where)
         if not at_terminal:
-            raise ConfigError("`verify-objection login` asks for the password: run it in a terminal.")
+            raise ConfigError(key="login_needs_terminal")
         if not imap.password_file and not keyring_usable():
             raise NoPasswordPlace(
                 "This computer has no usable system keyring, so there is nowhere to keep the password: set "
@@ -100,7 +100,10 @@ def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None
         typed: list[str] = []
 
         def ask(typed: list[str] = typed) -> str:
-            typed.append(remember_secret(getpass.getpass(f"Password for {where}: ")))
+            from verifier.i18n import active
+
+            prompt = active()("prompt.password_at", user=imap.username, host=imap.host)
+            typed.append(remember_secret(getpass.getpass(prompt + " ")))
             return typed[-1]
 
         try:

@@ -47,26 +47,26 @@ def run_secret_command(command: str, key: str = "imap.password_command", timeout
     try:
         argv = shlex.split(command)
     except ValueError as err:
-        raise ConfigError(f"{key} cannot be split into words ({err}).") from None
+        raise ConfigError(key="command_unsplittable", name=key, why=str(err)) from None
     if not argv:
-        raise ConfigError(f"{key} is empty.")
+        raise ConfigError(key="command_empty", name=key)
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        raise ConfigError(f"{key}: program {argv[0]!r} not found. Check the command.") from None
+        raise ConfigError(key="command_not_found", name=key, program=repr(argv[0])) from None
     except PermissionError:
-        raise ConfigError(f"{key}: program {argv[0]!r} is not executable.") from None
+        raise ConfigError(key="command_not_executable", name=key, program=repr(argv[0])) from None
     except subprocess.TimeoutExpired:
-        raise ConfigError(f"{key} did not finish within {timeout:.0f} s.") from None
+        raise ConfigError(key="command_timeout", name=key, seconds=f"{timeout:.0f}") from None
     secret = done.stdout.decode(errors="replace").strip("\r\n")
     if secret:
         remember_secret(secret.splitlines()[0])  # before anything quotes stderr, which might echo it
     if done.returncode != 0:
         lines = redact(done.stderr.decode(errors="replace")).strip().splitlines()
         said = f": {lines[-1][:200]}" if lines else ""
-        raise ConfigError(f"{key} failed (exit {done.returncode}){said}")
+        raise ConfigError(key="command_failed", name=key, code=done.returncode, said=said)
     if not secret:
-        raise ConfigError(f"{key} printed nothing; it must print the secret on its first line.")
+        raise ConfigError(key="command_silent", name=key)
     return secret.splitlines()[0].strip()
 
 
@@ -136,14 +136,12 @@ def read_password_file(value: str) -> str:
             )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            f"imap.password_file {path} does not exist: run `verify-objection login` in a terminal to write it."
-        ) from None
+        raise ConfigError(key="password_file_missing", path=path) from None
     except OSError as err:
-        raise ConfigError(f"imap.password_file {path}: cannot read it ({err.strerror}).") from None
+        raise ConfigError(key="password_file_unreadable", path=path, why=err.strerror) from None
     secret = text.strip("\r\n").splitlines()[0].strip() if text.strip() else ""
     if not secret:
-        raise ConfigError(f"imap.password_file {path} is empty: run `verify-objection login` to write it.")
+        raise ConfigError(key="password_file_empty", path=path)
     return remember_secret(secret)
 
 
@@ -183,5 +181,7 @@ def imap_password(settings: ImapSettings) -> str:
     if settings.password is not None:
         return remember_secret(settings.password.get_secret_value())
     if sys.stdin is not None and sys.stdin.isatty():
-        return remember_secret(getpass.getpass(f"IMAP password for {settings.username}: "))
+        from verifier.i18n import active
+
+        return remember_secret(getpass.getpass(active()("prompt.password", user=settings.username) + " "))
     raise ConfigError(no_password_advice())

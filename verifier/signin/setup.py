@@ -67,7 +67,8 @@ def _imap_lines(imap: ImapSettings) -> list[str]:
 def render_config(imap: ImapSettings | None, groups: list[Group], *, address: str = "") -> str:
     """``imap`` None: no sign-in at all (local files only); the section is kept, commented, for later."""
     lines = [
-        "# verify-objection configuration, written by `verify-objection init`. Every key: config.example.toml.",
+        "# verify-objection configuration, written by `verify-objection init`.",
+        "# Every key, explained: `verify-objection config example`.",
         "# Keep this file private (mode 0600); it holds no password unless you add one.",
         "",
     ]

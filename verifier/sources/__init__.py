@@ -32,6 +32,18 @@ class ScanStats:
     candidates: int = 0  # mails that passed the sender/date filter
     downloaded: int = 0  # mails fetched whole
     skipped: list[str] = field(default_factory=list)  # "where: why" for mails we could not read
+    # whole folders whose mail is not there to read (Thunderbird keeps only their headers): never "nothing found"
+    unread_folders: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One of several configured mailboxes, opened only when its turn comes: whatever goes wrong opening or reading
+    it (sign-in, network, a missing folder) is that mailbox's error and never stops the others."""
+
+    name: str  # as the config names it (default: the username, or the local source as written)
+    open: Callable[[], MailSource]
+    since: date
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Local mail sources: a Maildir (with Maildir++ subfolders), an mbox file, a folder of .eml files, or one .eml."""
+"""Local mail sources: a Maildir (with Maildir++ subfolders), an mbox file, a folder of .eml/.msg files, one such file,
+or a Thunderbird profile (sources/thunderbird.py)."""
 
 from __future__ import annotations
 
-import mailbox
 import threading
 from collections.abc import Iterable, Iterator
 from email.parser import BytesHeaderParser
@@ -13,13 +13,27 @@ from pathlib import Path
 from verifier.errors import SourceError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.sources import Criteria, ScanStats, Wakeup
+from verifier.sources.mboxread import mbox_messages
+from verifier.sources.msg import MsgError, is_msg, msg_to_mail
 
 LOCAL_POLL_SECONDS = 2.0
+MAIL_SUFFIXES = (".eml", ".msg")  # saved from webmail or a mail program; Outlook for Windows saves .msg
+
+
+def _cannot_match(head: bytes, criteria: Criteria) -> bool:
+    """Cheaper than parsing: no sender term anywhere in the header block, and nothing in it that decoding could turn
+    into one (encoded words, non-ASCII terms), so the From header cannot match either. Never drops a candidate."""
+    if b"=?" in head or not all(term.isascii() for term in criteria.sender_terms):
+        return False
+    folded = head.lower()
+    return not any(term.lower().encode("ascii") in folded for term in criteria.sender_terms)
 
 
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
     """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    if _cannot_match(head, criteria):
+        return False
     headers = BytesHeaderParser(policy=compat32).parsebytes(head)
     from_header = str(headers.get("From", ""))
     if not criteria.sender_matches(from_header):
@@ -31,7 +45,7 @@ def header_filter(raw: bytes, criteria: Criteria) -> bool:
     return sent.date() >= criteria.since
 
 
-class _LocalSource:
+class LocalSource:
     def __init__(self, description: str, path: Path) -> None:
         self.description = description
         self.path = path
@@ -72,10 +86,10 @@ class _LocalSource:
         pass
 
 
-class MaildirSource(_LocalSource):
+class MaildirSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise SourceError(f"{path} is not a Maildir (it has no cur/ or new/ folder).")
+            raise SourceError(key="not_maildir", path=path)
         super().__init__(f"maildir:{path}", path)
 
     def _folders(self) -> list[tuple[str, Path]]:
@@ -100,36 +114,48 @@ class MaildirSource(_LocalSource):
                         yield mail
 
 
-class EmlSource(_LocalSource):
+class EmlSource(LocalSource):
     def __init__(self, path: Path) -> None:
         super().__init__(f"eml:{path}", path)
 
+    def _files(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
+        return sorted(f for f in self.path.rglob("*") if f.suffix.lower() in MAIL_SUFFIXES and f.is_file())
+
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
-        files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.eml"))
-        for file in files:
+        for file in self._files():
             if file.parent.name not in self.stats.folders:
                 self.stats.folders.append(file.parent.name)
             raw = self._read(file)
+            if raw is not None and is_msg(file):
+                raw = self._convert(file, raw)
             if raw is not None and (mail := self._offer(raw, file.parent.name, f"eml:{file}", criteria)):
                 yield mail
 
+    def _convert(self, file: Path, data: bytes) -> bytes | None:
+        try:
+            return msg_to_mail(data)
+        except MsgError as err:
+            self.stats.skipped.append(f"{file}: {err}")
+            return None
 
-class MboxSource(_LocalSource):
+
+class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise SourceError(f"{path} is not an mbox file.")
+            raise SourceError(key="not_mbox", path=path)
         super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         self.stats.folders.append(self.path.name)
-        box = mailbox.mbox(self.path, create=False)
-        try:
-            for index, key in enumerate(box.iterkeys()):
-                raw = box.get_bytes(key)
-                if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{index + 1}", criteria):
-                    yield mail
-        finally:
-            box.close()
+
+        def too_large(number: int, size: int) -> None:
+            self.stats.skipped.append(f"{self.path}#{number}: {size // 2**20} MB is too large for a mail; not read")
+
+        for number, raw in mbox_messages(self.path, too_large):  # read-only, never locked: a mail program may be on it
+            if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{number}", criteria):
+                yield mail
 
 
 class DirectoryWaiter(threading.Thread):
@@ -159,15 +185,20 @@ class DirectoryWaiter(threading.Thread):
                 self.signals.wake.set()
 
 
-def open_local(spec: str) -> _LocalSource:
-    """``maildir:PATH``, ``mbox:PATH``, or a bare PATH (a folder of .eml files, one .eml, or a Maildir)."""
+def open_local(spec: str) -> LocalSource:
+    """``maildir:PATH``, ``mbox:PATH``, ``thunderbird[:PROFILE]``, or a bare PATH (a folder of .eml/.msg files, one
+    such file, or a Maildir)."""
     kind, _, rest = spec.partition(":")
+    if kind == "thunderbird":
+        from verifier.sources.thunderbird import open_thunderbird
+
+        return open_thunderbird(rest)
     if kind in ("maildir", "mbox", "eml") and rest:
         path = Path(rest).expanduser()
     else:
         kind, path = "", Path(spec).expanduser()
     if not path.exists():
-        raise SourceError(f"{path} does not exist. Give --mailbox maildir:PATH, mbox:PATH or a folder of .eml files.")
+        raise SourceError(key="no_mailbox", path=path)
     if kind == "maildir" or (not kind and path.is_dir() and (path / "cur").is_dir()):
         return MaildirSource(path)
     if kind == "mbox":
