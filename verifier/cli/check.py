@@ -7,24 +7,34 @@ from pathlib import Path
 
 import click
 
-from verifier.cli.common import archive_option, at_terminal, format_option, open_archive, print_report, warn
+from verifier.cli.common import (
+    archive_option,
+    at_terminal,
+    demo_option,
+    format_option,
+    mailbox_option,
+    no_archive_option,
+    open_archive,
+    print_report,
+    strict_option,
+    warn,
+)
 
 
 @click.command()
-@click.option(
-    "--mailbox",
-    help="Read a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, thunderbird:PROFILE, a folder "
-    "of .eml/.msg files), or one of the config's [[mailboxes]] by name.",
+@mailbox_option(
+    "Read a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, thunderbird:PROFILE, a folder "
+    "of .eml/.msg files), or one of the config's [[mailboxes]] by name."
 )
-@click.option("--demo", is_flag=True, help="Run on the bundled demo mailbox (no account; no archive unless --archive).")
+@demo_option("Run on the bundled demo mailbox (no account; no archive unless --archive).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the table.")
-@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@strict_option
 @click.option(
     "--report", "report_path", type=click.Path(dir_okay=False), help="Also write a proof report (.pdf/.md/.json)."
 )
 @format_option
 @archive_option
-@click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
+@no_archive_option
 @click.option("--full", is_flag=True, help="Scan every folder whole, not only what is new since the last run.")
 @click.option("--quiet", is_flag=True, help="For cron: print nothing unless something changed since the last run.")
 @click.pass_obj
@@ -142,8 +152,8 @@ def _write_proof(
 @click.argument("path", type=click.Path(dir_okay=False))
 @format_option
 @archive_option
-@click.option("--demo", is_flag=True, help="Use the demo configuration's groups.")
-@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@demo_option("Use the demo configuration's groups.")
+@strict_option
 @click.pass_obj
 def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo: bool, strict: bool) -> None:
     """Write a proof report (PATH.pdf/.md/.json) from the evidence archive alone; no mailbox needed."""

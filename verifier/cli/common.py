@@ -44,6 +44,18 @@ archive_option = click.option(
     type=click.Path(dir_okay=False),
     help="Evidence archive file (default: [archive] path, else the user data dir).",
 )
+def mailbox_option(help: str):
+    return click.option("--mailbox", help=help)
+
+
+def demo_option(help: str):
+    return click.option("--demo", is_flag=True, help=help)
+
+
+strict_option = click.option(
+    "--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action."
+)
+no_archive_option = click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["md", "pdf", "json"]), help="Report format (default: from the file name)."
 )

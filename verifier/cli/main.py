@@ -92,47 +92,30 @@ def _later(name: str):
     return store
 
 
+CONFIG_PATH = click.Path(dir_okay=False)
+
+
+def _later_option(declarations: list[str], key: str, help: str, **kind: object) -> click.Option:
+    """A group option repeated on a subcommand: its value is kept for the group's callback, not passed on."""
+    return click.Option(declarations, expose_value=False, callback=_later(key), help=help, **kind)
+
+
 def _global_options(with_archive: bool) -> list[click.Option]:
     """The group's options, again for every subcommand (`check --lang de --demo`, `archive list --archive X`)."""
     options = [
-        click.Option(
-            ["-c", "--config", "config_path"],
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            callback=_later("config_path"),
-            help="Config file (TOML).",
-        ),
-        click.Option(
-            ["--lang"],
-            type=LANG_CHOICE,
-            expose_value=False,
-            callback=_later("lang"),
-            help="Language of the output: de or en.",
-        ),
-        click.Option(
-            ["-v", "--verbose"],
-            is_flag=True,
-            expose_value=False,
-            callback=_later("verbose"),
-            help="Say what is being done.",
-        ),
-        click.Option(
+        _later_option(["-c", "--config", "config_path"], "config_path", "Config file (TOML).", type=CONFIG_PATH),
+        _later_option(["--lang"], "lang", "Language of the output: de or en.", type=LANG_CHOICE),
+        _later_option(["-v", "--verbose"], "verbose", "Say what is being done.", is_flag=True),
+        _later_option(
             ["--debug"],
+            "debug",
+            "Show IMAP commands, timings and library log lines (never passwords or mail bodies).",
             is_flag=True,
-            expose_value=False,
-            callback=_later("debug"),
-            help="Show IMAP commands, timings and library log lines (never passwords or mail bodies).",
         ),
     ]
     if with_archive:
         options.append(
-            click.Option(
-                ["--archive", "archive_path"],
-                type=click.Path(dir_okay=False),
-                expose_value=False,
-                callback=_later("archive_path"),
-                help="Evidence archive file.",
-            )
+            _later_option(["--archive", "archive_path"], "archive_path", "Evidence archive file.", type=CONFIG_PATH)
         )
     return options
 

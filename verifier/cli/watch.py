@@ -6,23 +6,31 @@ import sys
 
 import click
 
-from verifier.cli.common import archive_option, at_terminal, open_archive, warn
+from verifier.cli.common import (
+    archive_option,
+    at_terminal,
+    demo_option,
+    mailbox_option,
+    no_archive_option,
+    open_archive,
+    strict_option,
+    warn,
+)
 
 
 @click.command()
-@click.option(
-    "--mailbox",
-    help="Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, folder of .eml/.msg), or one "
-    "of the config's [[mailboxes]] by name.",
+@mailbox_option(
+    "Watch a local mailbox instead of IMAP (maildir:PATH, mbox:PATH, thunderbird, folder of .eml/.msg), or one "
+    "of the config's [[mailboxes]] by name."
 )
-@click.option("--demo", is_flag=True, help="Watch the bundled demo mailbox (no archive unless --archive).")
+@demo_option("Watch the bundled demo mailbox (no archive unless --archive).")
 @click.option(
     "--timeout", "timeout_text", default="2h", show_default=True, help="Give up after this long (90s, 30m, 2h)."
 )
 @click.option("--group", "groups", multiple=True, help="Wait only for this group (repeatable). Default: all groups.")
-@click.option("--strict", is_flag=True, help="Count a confirmation whose origin cannot be verified as needing action.")
+@strict_option
 @archive_option
-@click.option("--no-archive", is_flag=True, help="Neither read nor write the evidence archive.")
+@no_archive_option
 @click.pass_obj
 def watch(
     obj: dict,
