@@ -1,5 +1,5 @@
 """Builds a large, realistic Maildir for the benchmark: ~2% Meta notifications (distinct files, 20–80 KB HTML),
-a few confirmations in INBOX and Junk, the rest ordinary mail.
+a few confirmations in INBOX and Junk, the rest ordinary mail, spread over INBOX (70%), Archive (20%) and Junk (10%).
 
 Ordinary mail is hard-linked from a few dozen distinct files: neither the tool nor the baseline ever downloads it
 (the server's SEARCH FROM skips it), so 100k messages need ~150 MB on disk instead of 5 GB. Dovecot still indexes
@@ -61,11 +61,17 @@ def _message(
     return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("utf-8")
 
 
-def build(maildir: Path, total: int, uid: int, gid: int, seed: int = 7) -> dict[str, int]:
-    """Writes ``total`` messages into ``maildir`` (INBOX) and ``maildir/.Junk``; returns counts per kind."""
+def _folder(index: int) -> str:
+    share = index % 10
+    return "Junk" if share == 9 else "Archive" if share >= 7 else "INBOX"
+
+
+def build(maildir: Path, total: int, uid: int, gid: int, seed: int = 7, meta: int | None = None) -> dict[str, int]:
+    """Writes ``total`` messages (``meta`` of them Meta notifications, default 2%) into INBOX, Archive and Junk;
+    returns counts per kind."""
     rng = random.Random(seed)
     start = datetime(2024, 6, 1, tzinfo=UTC)
-    folders = {"INBOX": maildir, "Junk": maildir / ".Junk"}
+    folders = {"INBOX": maildir, "Junk": maildir / ".Junk", "Archive": maildir / ".Archive"}
     for folder in folders.values():
         for sub in ("cur", "new", "tmp"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,7 @@ def build(maildir: Path, total: int, uid: int, gid: int, seed: int = 7) -> dict[
         path.write_bytes(raw)
         template_files.append(path)
     counts = {"meta": 0, "other": 0, "confirmation": 0}
-    meta_every = round(1 / META_SHARE)
+    meta_every = max(1, round(total / meta)) if meta else round(1 / META_SHARE)
     for index in range(total):
         sent = start + timedelta(minutes=7 * index)
         name = f"{int(sent.timestamp())}.M{index}P1.bench:2,S"
@@ -93,10 +99,10 @@ def build(maildir: Path, total: int, uid: int, gid: int, seed: int = 7) -> dict[
             subject = rng.choice(NOTIFICATION_SUBJECTS)
             text = f"Hallo lord.canterville,\n\n{subject}.\n\nDiese Nachricht ist für lord.canterville bestimmt."
             raw = _message(rng, index, "Instagram <no-reply@mail.instagram.com>", subject, text, sent)
-            (maildir / "cur" / name).write_bytes(raw)
+            (folders[_folder(index // meta_every)] / "cur" / name).write_bytes(raw)
             counts["meta"] += 1
         else:
-            os.link(template_files[index % len(template_files)], maildir / "cur" / name)
+            os.link(template_files[index % len(template_files)], folders[_folder(index)] / "cur" / name)
             counts["other"] += 1
     for path in template_files:
         path.unlink()

@@ -7,6 +7,7 @@ trigger a fault on one; over TLS it sees only bytes, so TLS faults trigger on th
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 import socket
 import threading
@@ -20,6 +21,10 @@ class Counters:
     bytes_up: int = 0  # client → server
     commands: list[bytes] = field(default_factory=list)  # tagged command lines, as sent
     connections: int = 0
+    # Turns of the conversation: times the client spoke (sent bytes or hung up) after the server's answer had reached
+    # it, i.e. round trips it waited for. Connecting is one (the greeting); a LOGOUT sent and hung up on at once
+    # without waiting is none; commands sent together without waiting are one.
+    turns: int = 0
 
     @property
     def round_trips(self) -> int:
@@ -32,9 +37,14 @@ _COMMAND = re.compile(rb"^[A-Za-z0-9]+ ([A-Za-z]+(?: [A-Za-z]+)?)")
 class Relay:
     """Listens on 127.0.0.1; each accepted connection is piped to (host, port) by two threads."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", latency: float = 0.0) -> None:
+    def __init__(
+        self, port: int, host: str = "127.0.0.1", latency: float = 0.0, bandwidth: float | None = None
+    ) -> None:
         self.target = (host, port)
-        self.latency = latency  # added once per server→client chunk: one round trip costs about this much
+        # A delay line on server→client data: every chunk arrives `latency` seconds after the server sent it, in
+        # order, so one round trip costs `latency` however many answers come back in it (pipelined commands too).
+        self.latency = latency
+        self.bandwidth = bandwidth  # server→client bytes per second, None for unlimited
         self.counters = Counters()
         self.trigger: bytes | None = None  # a regex over command lines; when it matches, `fault` takes over
         # "drop", "stall", "garbage", "huge-literal", "giant-literal", "truncate", "strip-starttls", "close-at-once"
@@ -94,13 +104,21 @@ class Relay:
             with self._lock:
                 self._sockets += [client, server]
             state = {"armed": False, "faulty": self.fault is not None and self.fault_times > 0, "mode": self.fault}
+            state["answered"] = False  # server bytes reached the client since it last spoke
             if state["faulty"]:
                 self.fault_times -= 1
             threading.Thread(target=self._up, args=(client, server, state), daemon=True).start()
             threading.Thread(target=self._down, args=(server, client, state), daemon=True).start()
 
+    def _spoke(self, state: dict) -> None:
+        with self._lock:
+            if state["answered"]:
+                state["answered"] = False
+                self.counters.turns += 1
+
     def _up(self, client: socket.socket, server: socket.socket, state: dict) -> None:
         while data := _recv(client):
+            self._spoke(state)
             self.counters.bytes_up += len(data)
             for line in data.split(b"\r\n"):
                 if _COMMAND.match(line):
@@ -111,17 +129,34 @@ class Relay:
                 server.sendall(data)
             except OSError:
                 break
+        else:
+            self._spoke(state)  # the client hung up: after the last answer (it waited) or before it (it did not)
         _close(server)
         _close(client)
 
     def _down(self, server: socket.socket, client: socket.socket, state: dict) -> None:
+        line: queue.Queue[tuple[float, bytes, bool] | None] = queue.Queue()
+        threading.Thread(target=self._deliver, args=(line, server, client, state), daemon=True).start()
+        free_at = 0.0  # when the simulated link has sent everything queued so far
         while data := _recv(server):
-            if self.latency:
-                time.sleep(self.latency)
             keep_open = True
             if state["faulty"] and (state["armed"] or self.trigger is None):
                 data, keep_open = self._apply(data, state)
+            now = time.monotonic()
+            free_at = max(free_at, now) + (len(data) / self.bandwidth if self.bandwidth else 0.0)
+            line.put((free_at + self.latency, data, keep_open))
+            if not keep_open:
+                break
+        line.put(None)
+
+    def _deliver(self, line: queue.Queue, server: socket.socket, client: socket.socket, state: dict) -> None:
+        while (item := line.get()) is not None:
+            due, data, keep_open = item
+            if (wait := due - time.monotonic()) > 0:
+                time.sleep(wait)
             self.counters.bytes_down += len(data)
+            with self._lock:  # before sending: the client may answer before this thread runs again
+                state["answered"] = True
             try:
                 client.sendall(data)
             except OSError:

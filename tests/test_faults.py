@@ -4,6 +4,7 @@ correct scan or in exit 4 with one line, never in a verdict drawn from an incomp
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -96,3 +97,25 @@ def test_starttls_stripped_by_a_man_in_the_middle_means_no_password_is_sent(serv
     assert_no_verdict(result)
     assert "STARTTLS" in result.stderr
     assert not any(b"LOGIN" in command.upper() for command in relay.counters.commands)
+
+
+def test_a_connection_dropped_in_the_middle_of_a_batch_is_exit_4_and_the_next_run_resumes(server, relay, tmp_path):
+    # EXAMINE "Junk" travels with INBOX's EXAMINE, SEARCH and FETCH and Archive's: the drop cuts a batch's answers
+    relay.inject("drop", trigger=rb'EXAMINE "Junk"')
+    result, _ = check_through(relay, server, tmp_path)
+    assert_no_verdict(result)
+    assert relay.counters.connections == 3
+    batch = [line for line in relay.counters.commands if re.match(rb"\w+ (EXAMINE|UID SEARCH|UID FETCH)", line)]
+    assert len(batch) >= 6
+    relay.fault = None
+    result, _ = check_through(relay, server, tmp_path)
+    assert result.exit_code == 1, result.stderr
+    assert statuses(json.loads(result.stdout)) == EXPECTED
+
+
+def test_one_drop_in_the_middle_of_a_batch_is_survived_by_reconnecting(server, relay, tmp_path):
+    relay.inject("drop", trigger=rb"UID SEARCH RETURN", times=1)
+    result, _ = check_through(relay, server, tmp_path)
+    assert result.exit_code == 1, result.stderr
+    assert statuses(json.loads(result.stdout)) == EXPECTED
+    assert relay.counters.connections == 2

@@ -238,3 +238,17 @@ def test_watch_with_a_mailbox_down_ends_with_its_error(two, tmp_path: Path):
     code, stdout, stderr = finish(process)
     assert code == 4, stdout + stderr
     assert "mailbox 'GMX'" in stderr and "No confirmation by" not in stdout  # not "nothing came": GMX was down
+
+
+def test_a_repeat_run_over_several_mailboxes_examines_no_folder_nor_asks_for_archived_mails(two, tmp_path, sent):
+    """Each mailbox's repeat run is LOGIN + one LIST-STATUS: the archived confirmations are known to be there."""
+    outlook, gmx = two
+    config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
+    run_json("--config", str(config), "check")
+    sent.clear()
+    code, document = run_json("--config", str(config), "check")
+    assert code == 1 and statuses(document)["Privat"] == statuses(document)["Bello"] == "confirmed"
+    wire = b"".join(sent)
+    assert b" EXAMINE " not in wire and b" SEARCH " not in wire and b" FETCH " not in wire
+    evidence = [e for group in document["groups"] for e in group["evidence"] if e["kind"] == "confirmation"]
+    assert evidence and not any(e["archived"] for e in evidence)

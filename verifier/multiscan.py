@@ -59,7 +59,13 @@ class _Read:
 
 
 def _scan(
-    box: Mailbox, source: MailSource, archive: Archive | None, incremental: bool, checked_at: datetime, warn: Warn
+    box: Mailbox,
+    source: MailSource,
+    archive: Archive | None,
+    incremental: bool,
+    checked_at: datetime,
+    warn: Warn,
+    known: _Known,
 ) -> list[Found]:
     key = state_key(box.name, source.description)
     if archive is not None and incremental:
@@ -68,12 +74,14 @@ def _scan(
         except sqlite3.Error as err:
             warn(f"evidence archive {archive.path}: cannot be read ({err}); {box.name} is read whole.")
     found = [replace(item, mailbox=box.name) for item in collect(source, box.since)]
+    # before the archive write, as in scan.check: the state kept for the next run says which archived mails are there
+    earlier = _mark_present(source, _not_in(known.of(key, source.description), found))
     if archive is not None:
         try:
             archive.store(found, checked_at, key, scan_state=source.scan_state())
         except ArchiveError as err:
             warn(f"{err}; {box.name}: this run's mails were not kept, the next run will look at them again.")
-    return found
+    return found + earlier
 
 
 def _read(
@@ -84,9 +92,8 @@ def _read(
     source: MailSource | None = None
     try:
         source = box.open()
-        found = _scan(box, source, archive, incremental, checked_at, warn)
+        found = _scan(box, source, archive, incremental, checked_at, warn, known)
         key = state_key(box.name, source.description)
-        found += _mark_present(source, _not_in(known.of(key, source.description), found))
     except (VerifierError, OSError) as err:
         # OSError: a local mailbox on a drive that went away, a folder without read permission
         error = redact(str(err)) if isinstance(err, VerifierError) else f"cannot be read ({err.strerror or err})"

@@ -116,6 +116,8 @@ def check(
             warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
     found = collect(source, since, voice)
+    # before the archive write: the source's state for the next run includes which archived mails are still there
+    earlier = _mark_present(source, _not_in(known, found))
     if archive is not None:
         try:
             archive.store(found, checked_at, source.description, scan_state=source.scan_state())
@@ -123,7 +125,7 @@ def check(
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
             warn(active()("cli.archive_unwritten", why=err.text(active().lang)))
-    found += _mark_present(source, _not_in(known, found))
+    found += earlier
     report = build_report(
         found,
         groups,

@@ -53,11 +53,12 @@ def check(
 ) -> None:
     """Scan the mailbox (every folder that matters, Junk included) and report which groups are covered."""
     from verifier.evidence.archive import resolve_archive_path
-    from verifier.evidence.files import report_format
     from verifier.lock import run_lock
     from verifier.session import open_session
 
     if report_path:
+        from verifier.evidence.files import report_format  # only a run that writes a report needs it
+
         fmt = report_format(Path(report_path), fmt)  # a bad name is a usage error before any network traffic
     session = open_session(obj["config_path"], mailbox, demo, interactive=at_terminal())
     settings = session.settings

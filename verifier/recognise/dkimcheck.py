@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from verifier.recognise.dkimlength import unsigned_tail
 from verifier.recognise.dnskey import TxtAnswer, resolver_lookup
 
 log = logging.getLogger(__name__)
@@ -113,31 +114,28 @@ def _text(value: bytes | None) -> str:
 
 
 def signatures(raw: bytes) -> list[Signature]:
-    """Every DKIM-Signature, topmost first; one whose tags cannot be read has an empty domain."""
-    import dkim
-    from dkim.util import parse_tag_value
-
-    found = []
-    try:
-        headers = dkim.DKIM(raw).headers
-    except Exception:  # broken header block: nothing to check
+    """Every DKIM-Signature, topmost first; one whose tags cannot be read has an empty domain. Read as dkimpy reads
+    them (its rfc822_parse and parse_tag_value), without importing dkimpy: every classification asks this."""
+    fields = _header_fields(raw)
+    if fields is None:  # broken header block: nothing to check
         return []
-    for name, value in headers:
+    found: list[Signature] = []
+    for name, value in fields:
         if name.lower() != b"dkim-signature":
             continue
-        try:
-            tags = parse_tag_value(value)
-            length = _text(tags.get(b"l"))
-            found.append(
-                Signature(  # d= and s= are the sender's to choose: only what a DNS name can hold is kept
-                    domain=_printable(tags.get(b"d", b"").strip(), _NAME_CHARS).lower(),
-                    selector=_printable(tags.get(b"s", b"").strip(), _NAME_CHARS),
-                    headers=tuple(h.strip().lower() for h in _text(tags.get(b"h")).split(":") if h.strip()),
-                    length=int(length) if length.isdigit() else None,
-                )
-            )
-        except Exception:
+        tags = _tag_values(value)
+        if tags is None:
             found.append(Signature("", "", (), None))
+            continue
+        length = _text(tags.get(b"l"))
+        found.append(
+            Signature(  # d= and s= are the sender's to choose: only what a DNS name can hold is kept
+                domain=_printable(tags.get(b"d", b"").strip(), _NAME_CHARS).lower(),
+                selector=_printable(tags.get(b"s", b"").strip(), _NAME_CHARS),
+                headers=tuple(h.strip().lower() for h in _text(tags.get(b"h")).split(":") if h.strip()),
+                length=int(length) if length.isdigit() else None,
+            )
+        )
     return found
 
 
@@ -146,27 +144,10 @@ def signing_domains(raw: bytes) -> list[str]:
     return [signature.domain for signature in signatures(raw)]
 
 
-def unsigned_tail(raw: bytes, index: int, signature: Signature) -> bool:
-    """Does the body go on after the signature's l= length (after the signature's own canonicalisation)?"""
-    if signature.length is None:
-        return False
-    import dkim
-    from dkim.canonicalization import CanonicalizationPolicy
-    from dkim.util import parse_tag_value
-
-    try:
-        message = dkim.DKIM(raw)
-        value = [v for n, v in message.headers if n.lower() == b"dkim-signature"][index]
-        policy = CanonicalizationPolicy.from_c_value(parse_tag_value(value).get(b"c", b"simple/simple"))
-        return len(policy.canonicalize_body(message.body)) > signature.length
-    except Exception:  # unreadable: treat as a tail, never as a complete signature
-        return True
-
-
 def any_unsigned_tail(raw: bytes, wanted: Callable[[str], bool]) -> bool:
     """Does some signature by a wanted domain leave body text unsigned (l=)? Decided without any key lookup."""
     return any(
-        signature.domain and wanted(signature.domain) and unsigned_tail(raw, index, signature)
+        signature.domain and wanted(signature.domain) and unsigned_tail(raw, index, signature.length)
         for index, signature in enumerate(signatures(raw)[:MAX_SIGNATURES])
     )
 
@@ -174,6 +155,44 @@ def any_unsigned_tail(raw: bytes, wanted: Callable[[str], bool]) -> bool:
 def key_lookup(lookup: KeyLookup | None = None) -> KeyLookup:
     """The key lookup in use, remembering answers for a few minutes (also for the ARC check)."""
     return _remembered(lookup or _lookup)
+
+
+_HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")
+
+
+def _header_fields(raw: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The header fields as dkimpy's rfc822_parse makes them; None where it would raise."""
+    end = re.search(rb"(?:\A|\n)\r?\n", raw)
+    block = raw[: end.start()] if end else raw
+    fields: list[list[bytes]] = []
+    for line in re.split(rb"\r?\n", block):
+        if not line:  # the end of the header block
+            break
+        if line[0] in (0x09, 0x20):
+            if not fields:
+                return None
+            fields[-1][1] += line + b"\r\n"
+        elif match := _HEADER_NAME.match(line):
+            fields.append([match.group(1), line[match.end() :] + b"\r\n"])
+        elif not line.startswith(b"From "):
+            return None
+    return [(name, value) for name, value in fields]
+
+
+def _tag_values(value: bytes) -> dict[bytes, bytes] | None:
+    """dkimpy's parse_tag_value; None where it would raise (a tag without "=", a bad name, a tag twice)."""
+    tags: dict[bytes, bytes] = {}
+    specs = value.strip().split(b";")
+    if not specs[-1]:
+        specs.pop()
+    for spec in specs:
+        if b"=" not in spec:
+            return None
+        key, tag = (part.strip() for part in spec.split(b"=", 1))
+        if re.match(rb"^[a-zA-Z](\w)*", key) is None or key in tags:
+            return None
+        tags[key] = tag
+    return tags
 
 
 def _verify(raw: bytes, index: int, domain: str, lookup: KeyLookup) -> DkimResult:
@@ -253,14 +272,8 @@ def verify_against(raw: bytes, index: int, record: str) -> bool:
     return result.outcome is DkimOutcome.PASS
 
 
-_RANK = {
-    DkimOutcome.PASS: 0,
-    DkimOutcome.UNSIGNED_TAIL: 1,
-    DkimOutcome.FAIL: 2,
-    DkimOutcome.FROM_NOT_SIGNED: 3,
-    DkimOutcome.NO_KEY: 4,
-    DkimOutcome.NOT_SIGNED: 5,
-}
+_ORDER = "pass unsigned_tail fail from_not_signed no_key not_signed"  # which outcome a mail's best signature reports
+_RANK = {DkimOutcome(name): rank for rank, name in enumerate(_ORDER.split())}
 
 
 def check(raw: bytes, wanted: Callable[[str], bool], lookup: KeyLookup | None = None) -> DkimResult:
@@ -273,7 +286,7 @@ def check(raw: bytes, wanted: Callable[[str], bool], lookup: KeyLookup | None = 
             continue
         if "from" not in signature.headers:
             result = DkimResult(DkimOutcome.FROM_NOT_SIGNED, signature.domain, _selector(raw, index), index)
-        elif unsigned_tail(raw, index, signature):  # decided without the key: also when a provider says "pass"
+        elif unsigned_tail(raw, index, signature.length):  # decided without the key: also when a provider says "pass"
             result = DkimResult(DkimOutcome.UNSIGNED_TAIL, signature.domain, _selector(raw, index), index)
         else:
             result = _verify(raw, index, signature.domain, remembering)

@@ -1,37 +1,40 @@
-"""IMAP backend, read-only by construction: EXAMINE, UID SEARCH with ASCII criteria, FETCH with BODY.PEEK only."""
+"""IMAP backend, read-only by construction: EXAMINE, UID SEARCH with ASCII criteria, FETCH with BODY.PEEK only.
+
+A repeat run costs the greeting, LOGIN and one LIST-STATUS: only folders whose state changed are examined, and
+archived mails are looked up only in those. A first run sends each step for all folders at once (imapsteps)."""
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
-from verifier.model import MAX_MAIL_BYTES, RawMail, is_junk_folder
+from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.signin.credentials import Credentials
 from verifier.sources import Criteria, ScanStats, Wakeup
 from verifier.sources.imapconn import ImapConnector, close_quietly
-from verifier.sources.imapwire import TextPart, decode_text_part, pick_text_part
+from verifier.sources.imapfolders import Folder, Survey, survey
+from verifier.sources.imapmemory import Memory, location, parse_location
+from verifier.sources.imappipe import Pipe, quoted
+from verifier.sources.imapsteps import (
+    HEAD_ITEMS,
+    Searched,
+    fetch_each,
+    search,
+    search_query,
+    stream_each,
+)
+from verifier.sources.imapwire import decode_text_part, pick_text_part
 
 log = logging.getLogger(__name__)
 
-SPECIAL_FLAGS = (b"\\Junk", b"\\Archive", b"\\All")
-CHUNK = 250  # UIDs per FETCH: Dovecot refuses command lines listing ~100k UIDs ("Too long argument")
-HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 MAX_RETRIES = 2  # reconnects after a dropped or garbled connection, then exit 4
 RETRY_PAUSE = 0.5  # seconds, times the attempt number
-
-
-@dataclass(frozen=True)
-class Folder:
-    name: str
-    why: str  # "inbox", "\\Junk", "name", "configured"
 
 
 class ImapSource:
@@ -45,16 +48,35 @@ class ImapSource:
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
+        self._pipe: Pipe | None = None
+        self._capabilities: set[str] = set()
+        self._survey: Survey | None = None  # folders and their state, as of the last LIST(-STATUS)
+        self._survey_fresh = False  # taken by this connection's first command and not used by a scan yet
+        self._stale: str | None = None
         # what this scan has already handled, so that a reconnect resumes instead of starting over
         self._examined: set[tuple[str, int, int]] = set()
         self._yielded_ids: set[str] = set()
-        # incremental scans: per folder (UIDVALIDITY, highest UID already examined), given and gained
-        self._resume: dict[str, tuple[int, int]] = {}
+        self._yielded: set[str] = set()  # locations
+        # incremental scans: what the last run left (resume points, folder states, archived mails there) and what
+        # this run gained: per folder (UIDVALIDITY, highest UID examined)
+        self._memory = Memory()
         self._marks: dict[str, tuple[int, int]] = {}
 
     # -- connection -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
-        self._client = self._connector.connect()
+        # the folder survey is the first command after login: it proves the login works (see ImapConnector)
+        self._client = self._connector.connect(first_command=self._take_survey)
+        self._survey_fresh = True
+
+    def _take_survey(self, client: object) -> None:
+        # the folder an earlier scan on this connection left open: its STATUS is the session's old view of it
+        self._stale = self._pipe.selected if self._pipe is not None else None
+        if self._pipe is None:  # just logged in
+            self._pipe = Pipe(client)
+            # the login's own answer announced them (Dovecot, Gmail do): no CAPABILITY round trip; else survey asks
+            announced = "CAPABILITY" in getattr(getattr(client, "_imap", None), "untagged_responses", {})
+            self._capabilities = {c.decode().upper() for c in client.capabilities()} if announced else set()  # type: ignore[attr-defined]
+        self._survey = survey(self._pipe, self._capabilities, self.settings.folders)
 
     def _mailbox_error(self, err: BaseException) -> MailboxError:
         return self._connector.mailbox_error(err)
@@ -63,6 +85,7 @@ class ImapSource:
         """The connected, logged-in client (connecting first if need be)."""
         if self._client is None:
             self.connect()
+            self._survey_fresh = False  # the caller may scan much later: a scan then asks again
         return self._client
 
     def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
@@ -76,57 +99,66 @@ class ImapSource:
         return [FolderWaiter(fresh, folder, wakeup) for folder in watched]
 
     def close(self) -> None:
-        if self._client is not None:
+        client, pipe, self._client, self._pipe = self._client, self._pipe, None, None
+        if client is not None:
             try:
-                self._client.logout()
+                if pipe is not None:
+                    pipe.logout()  # not waited for: a round trip that tells us nothing
             except Exception:
                 log.debug("logout failed; connection dropped")
-            self._client = None
+            close_quietly(client)
+
+    def _drop(self) -> None:
+        client, self._client, self._pipe = self._client, None, None
+        close_quietly(client)
 
     # -- folders ----------------------------------------------------------------------------------------------------
     def folders(self) -> list[Folder]:
-        listed = self._client.list_folders()
-        selectable = {name: flags for flags, _delim, name in listed if b"\\Noselect" not in flags}
-        if self.settings.folders:
-            unknown = [name for name in self.settings.folders if name not in selectable]
-            if unknown:
-                raise ConfigError(
-                    f"imap.folders: {', '.join(unknown)} not on the server. It has: {', '.join(sorted(selectable))}"
-                )
-            return [Folder(name, "configured") for name in self.settings.folders]
-        chosen = [Folder(name, "inbox") for name in selectable if name.upper() == "INBOX"]
-        for name, flags in selectable.items():
-            for flag in SPECIAL_FLAGS:
-                if flag in flags and name.upper() != "INBOX":
-                    chosen.append(Folder(name, flag.decode()))
-        if not any(folder.why == "\\Junk" for folder in chosen):
-            chosen += [Folder(name, "name") for name in selectable if is_junk_folder(name)]
-        return chosen
+        if self._client is None:
+            self.connect()
+        assert self._survey is not None
+        return self._survey.folders
+
+    def _current_survey(self) -> Survey:
+        """The folder states now: the one taken at login if no scan used it yet, else a new one (one round trip)."""
+        if self._client is None:
+            self.connect()
+        if not self._survey_fresh:
+            self._take_survey(self._client)
+        self._survey_fresh = False
+        assert self._survey is not None
+        return self._survey
+
+    # -- incremental scans ------------------------------------------------------------------------------------------
+    def resume(self, state: dict | None) -> None:
+        """Search only UIDs above the ones examined last time (per folder, while its UIDVALIDITY is unchanged)."""
+        self._memory = Memory.load(state)
+
+    def scan_state(self) -> dict:
+        return self._memory.dump(self._marks, self._survey.states if self._survey else {}, self._yielded)
+
+    def still_present(self, locations: list[str]) -> set[str]:
+        """Which of these earlier-found mails are still in the mailbox, without downloading anything (imapmemory)."""
+        if not any(parse_location(text) for text in locations):
+            return set()
+        try:
+            if self._client is None or self._survey is None:
+                self.connect()
+            assert self._survey is not None and self._pipe is not None
+            states = {n: v for n, v in self._survey.states.items() if quoted(n) != self._stale}
+            return self._memory.still_present(locations, states, self._pipe)
+        except (ConfigError, AuthError, MailboxError):
+            raise
+        except Exception as err:
+            raise self._mailbox_error(err) from None
 
     # -- the scan ---------------------------------------------------------------------------------------------------
-    def _search_criteria(self, criteria: Criteria) -> list[object]:
-        terms = [t for t in criteria.sender_terms if t.isascii()]  # no CHARSET: Exchange rejects SEARCH CHARSET UTF-8
-        query: list[object] = []
-        for index, term in enumerate(terms):
-            if index < len(terms) - 1:
-                query.append("OR")
-            query += ["FROM", term]
-        return [*query, "SINCE", criteria.since]
-
-    def _fetch(self, uids: list[int], items: list[str]) -> dict[int, dict[bytes, object]]:
-        result: dict[int, dict[bytes, object]] = {}
-        for start in range(0, len(uids), CHUNK):
-            result.update(self._client.fetch(uids[start : start + CHUNK], items))
-        return result
-
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
         """Every candidate mail once. A dropped or garbled connection is reconnected and the scan resumed where it
         stopped (at most MAX_RETRIES times); a timeout is not retried, so a stalled server costs one imap.timeout."""
         retries = 0
         while True:
             try:
-                if self._client is None:
-                    self.connect()
                 yield from self._scan(criteria)
                 return
             except (ConfigError, AuthError):
@@ -140,126 +172,107 @@ class ImapSource:
                 log.info("connection lost (%s); reconnecting, attempt %d of %d", failure, retries, MAX_RETRIES)
                 time.sleep(RETRY_PAUSE * retries)
 
-    def _drop(self) -> None:
-        client, self._client = self._client, None
-        close_quietly(client)
-
-    # -- incremental scans ------------------------------------------------------------------------------------------
-    def resume(self, state: dict | None) -> None:
-        """Search only UIDs above the ones examined last time (per folder, while its UIDVALIDITY is unchanged)."""
-        folders = (state or {}).get("folders", {})
-        self._resume = {name: (int(v), int(u)) for name, (v, u) in folders.items()}
-
-    def scan_state(self) -> dict:
-        return {"folders": {**self._resume, **self._marks}}
-
-    def still_present(self, locations: list[str]) -> set[str]:
-        """Which of these earlier-found mails are still in the mailbox: one UID SEARCH per folder, no bodies."""
-        wanted: dict[tuple[str, int], dict[int, str]] = {}
-        for location in locations:
-            if parsed := _parse_location(location):
-                folder, validity, uid = parsed
-                wanted.setdefault((folder, validity), {})[uid] = location
-        present: set[str] = set()
-        if not wanted:
-            return present
-        try:
-            if self._client is None:
-                self.connect()
-            for (folder, validity), by_uid in wanted.items():
-                try:
-                    status = self._client.select_folder(folder, readonly=True)
-                except Exception as err:
-                    if "NONEXISTENT" in str(err).upper() or "doesn't exist" in str(err):
-                        continue  # the folder itself is gone
-                    raise
-                if status.get(b"UIDVALIDITY", 0) != validity:
-                    continue  # renumbered: a full rescan finds those mails by their bytes instead
-                found = self._client.search(["UID", ",".join(map(str, sorted(by_uid)))])
-                present |= {by_uid[uid] for uid in found if uid in by_uid}
-        except (ConfigError, AuthError, MailboxError):
-            raise
-        except Exception as err:
-            raise self._mailbox_error(err) from None
-        return present
-
     def _scan(self, criteria: Criteria) -> Iterator[RawMail]:
-        for folder in self.folders():
+        current = self._current_survey()
+        to_search: list[tuple[str, int, list[int], int | None]] = []
+        for folder in current.folders:
             if folder.name not in self.stats.folders:
                 self.stats.folders.append(folder.name)
-            status = self._client.select_folder(folder.name, readonly=True)  # EXAMINE
-            validity = status.get(b"UIDVALIDITY", 0)
-            query, after = self._search_criteria(criteria), 0
-            known = self._resume.get(folder.name)
-            if known and known[0] == validity:
-                after = known[1]
-                query += ["UID", f"{after + 1}:*"]
-            elif known:
-                log.info("%s: UIDVALIDITY changed (%s → %s); scanning it whole", folder.name, known[0], validity)
-            # "n:*" always matches the highest UID, even below n: filter
-            uids = sorted(uid for uid in self._client.search(query) if uid > after)
-            log.debug("%s: %d new candidate(s) from Meta senders above UID %d", folder.name, len(uids), after)
-            fresh = [uid for uid in uids if (folder.name, validity, uid) not in self._examined]
-            self.stats.candidates += len(fresh)
-            yield from self._download(folder.name, validity, fresh, criteria)
-            # mails judged not worth downloading are examined too: a resumed scan need not look at them again
-            self._examined.update((folder.name, validity, uid) for uid in fresh)
-            uidnext = status.get(b"UIDNEXT")
-            highest = max([after, *uids, (uidnext - 1) if isinstance(uidnext, int) else 0])
-            self._marks[folder.name] = (validity, highest)
-
-    def _download(self, folder: str, validity: int, fresh: list[int], criteria: Criteria) -> Iterator[RawMail]:
-        if not fresh:
-            return
-        wanted = self._worth_downloading(fresh, criteria, folder)
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            for uid, data in sorted(self._client.fetch(chunk, ["BODY.PEEK[]"]).items()):
-                raw = data.get(b"BODY[]")
-                if not isinstance(raw, bytes):
-                    self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
-                    continue
-                self.stats.downloaded += 1
-                self._examined.add((folder, validity, uid))
-                if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
-                    self._yielded_ids.add(message_id)
-                yield RawMail(raw=raw, folder=folder, location=_location(folder, validity, uid))
-
-    def _worth_downloading(self, uids: list[int], criteria: Criteria, folder: str) -> list[int]:
-        """Headers and structure first, then the text part; the whole mail only if it may concern the objection."""
-        heads = self._fetch(uids, [HEADER_ITEM, "BODYSTRUCTURE", "RFC822.SIZE"])
-        by_part: dict[TextPart, list[int]] = {}
-        wanted: list[int] = []
-        for uid in uids:
-            data = heads.get(uid, {})
-            if _message_id(data) in self._yielded_ids:
-                continue  # the same mail in another folder (Gmail's All Mail)
-            size = data.get(b"RFC822.SIZE", 0)
-            if isinstance(size, int) and size > MAX_MAIL_BYTES:
-                self.stats.skipped.append(f"{folder} UID {uid}: {size // 2**20} MB is too large for a mail; not read")
+            state, known = current.states.get(folder.name), self._memory.resume.get(folder.name)
+            if quoted(folder.name) == self._stale:
+                state = None  # still open from an earlier scan (watch): its STATUS is no news, EXAMINE is
+            if state and known and known[0] == state.validity and state.uidnext - 1 <= known[1]:
+                log.debug("%s: nothing new since UID %d (STATUS); not examined", folder.name, known[1])
+                self._marks[folder.name] = known
                 continue
-            part = pick_text_part(data.get(b"BODYSTRUCTURE"))
-            if part is None:
-                wanted.append(uid)  # no text part we can judge alone (or a forwarded mail): read it whole
-            else:
-                by_part.setdefault(part, []).append(uid)
-        for part, part_uids in by_part.items():
-            section = f"BODY[{part.section}]"
-            for uid, data in self._fetch(part_uids, [f"BODY.PEEK[{part.section}]"]).items():
-                body = data.get(section.encode())
-                text = decode_text_part(body if isinstance(body, bytes) else b"", part)
-                if criteria.text_might_matter(text):
-                    wanted.append(uid)
-        return sorted(wanted)
+            if known and state and known[0] != state.validity:
+                log.info("%s: UIDVALIDITY changed (%s → %s); scanning it whole", folder.name, known[0], state.validity)
+                known = None
+            archived = self._memory.archived_in(folder.name, state.validity) if known and state else {}
+            to_search.append((folder.name, known[1] if known else 0, list(archived), known[0] if known else None))
+        if not to_search:
+            return
+        assert self._pipe is not None
+        searched = search(self._pipe, to_search, search_query(criteria), "SEARCHRES" in self._capabilities)
+        for found in searched:
+            for uid, there in found.archived.items():
+                self._memory.asked[location(found.folder, found.validity, uid)] = there
+            log.debug("%s: %d new candidate(s) above UID %d", found.folder, len(found.uids), found.after)
+            fresh = [uid for uid in found.uids if (found.folder, found.validity, uid) not in self._examined]
+            self.stats.candidates += len(fresh)
+            found.uids = fresh
+        yield from self._download(searched, criteria)
+        for found in searched:
+            # mails judged not worth downloading are examined too: a resumed scan need not look at them again
+            self._examined.update((found.folder, found.validity, uid) for uid in found.uids)
+            uidnext = found.uidnext if found.uidnext is not None else 0
+            self._marks[found.folder] = (found.validity, max([found.after, *found.uids, uidnext - 1]))
 
+    def _download(self, searched: list[Searched], criteria: Criteria) -> Iterator[RawMail]:
+        """Headers and structure first, then the text parts; whole only the mails that may concern the objection."""
+        assert self._pipe is not None
+        missing = {f.folder: (f.validity, {HEAD_ITEMS: [u for u in f.uids if u not in f.heads]}) for f in searched}
+        for name, by_uid in fetch_each(self._pipe, missing).items():  # no SEARCHRES: the heads need a round trip
+            next(f for f in searched if f.folder == name).heads.update(by_uid)
+        parts: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        whole: dict[str, list[int]] = {}
+        for found in searched:
+            by_item: dict[str, list[int]] = {}
+            for uid in found.uids:
+                data = found.heads.get(uid, {})
+                size = data.get(b"RFC822.SIZE", 0)
+                if isinstance(size, int) and size > MAX_MAIL_BYTES:
+                    too_big = f"{size // 2**20} MB is too large for a mail; not read"
+                    self.stats.skipped.append(f"{found.folder} UID {uid}: {too_big}")
+                    continue
+                part = pick_text_part(data.get(b"BODYSTRUCTURE"))
+                if part is None:
+                    whole.setdefault(found.folder, []).append(uid)  # no text part to judge alone (or a forward)
+                else:
+                    by_item.setdefault(f"UID BODY.PEEK[{part.section}]", []).append(uid)
+            parts[found.folder] = (found.validity, by_item)
+        texts = fetch_each(self._pipe, parts)
+        for found in searched:
+            for uid in found.uids:
+                part = pick_text_part(found.heads.get(uid, {}).get(b"BODYSTRUCTURE"))
+                body = texts[found.folder].get(uid, {}).get(f"BODY[{part.section}]".encode()) if part else None
+                if part is None or uid in whole.get(found.folder, []):
+                    continue
+                if not isinstance(body, bytes) or criteria.text_might_matter(decode_text_part(body, part)):
+                    whole.setdefault(found.folder, []).append(uid)  # a part the server did not send: read it whole
+        yield from self._whole(searched, whole)
 
-def _location(folder: str, validity: int, uid: int) -> str:
-    return f"imap:{folder};UIDVALIDITY={validity};UID={uid}"
-
-
-def _parse_location(location: str) -> tuple[str, int, int] | None:
-    match = re.fullmatch(r"imap:(.*);UIDVALIDITY=(\d+);UID=(\d+)", location)
-    return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
+    def _whole(self, searched: list[Searched], whole: dict[str, list[int]]) -> Iterator[RawMail]:
+        wanted: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        earlier: set[str] = set(self._yielded_ids)
+        for found in searched:
+            uids = sorted(whole.get(found.folder, []))
+            ids = {uid: _message_id(found.heads.get(uid, {})) for uid in uids}
+            keep = [uid for uid in uids if not ids[uid] or ids[uid] not in earlier]  # Gmail's All Mail repeats mails
+            earlier |= {ids[uid] for uid in keep} - {""}
+            wanted[found.folder] = (found.validity, {"UID BODY.PEEK[]": keep})
+        validity = {f.folder: f.validity for f in searched}
+        asked = {name: set(by_items["UID BODY.PEEK[]"]) for name, (_v, by_items) in wanted.items()}
+        bodiless: set[tuple[str, int]] = set()
+        got: set[tuple[str, int]] = set()
+        assert self._pipe is not None
+        for folder, uid, data in stream_each(self._pipe, wanted):
+            raw = data.get(b"BODY[]")
+            if not isinstance(raw, bytes):
+                bodiless.add((folder, uid))
+                continue
+            if uid not in asked[folder] or (folder, uid) in got or (folder, validity[folder], uid) in self._examined:
+                continue  # only what we asked for, once
+            got.add((folder, uid))
+            self.stats.downloaded += 1
+            self._examined.add((folder, validity[folder], uid))
+            if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
+                self._yielded_ids.add(message_id)
+            found_at = location(folder, validity[folder], uid)
+            self._yielded.add(found_at)
+            yield RawMail(raw=raw, folder=folder, location=found_at)
+        for folder, uid in sorted(bodiless - got):
+            self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
 
 
 def _message_id(data: dict[bytes, object]) -> str:

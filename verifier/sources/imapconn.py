@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
@@ -86,18 +87,20 @@ class ImapConnector:
                 raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
         return context
 
-    def connect(self) -> object:
+    def connect(self, first_command: Callable[[object], None] | None = None) -> object:
+        """``first_command`` (given the client) replaces the check after login, so that it costs no round trip."""
         import imapclient
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
         from verifier.signin.providers import login_hint
-        from verifier.sources.imapguard import GuardedIMAPClient
+        from verifier.sources.imappipe import Client
 
         host, port = self.settings.host or "", self.settings.port
         mode = self._tls_mode()
         timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
         try:
-            client = GuardedIMAPClient(
+            # imapguard's capped literals, minus a CAPABILITY round trip the greeting makes needless (imappipe)
+            client = Client(
                 host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
             )
             if mode == "starttls":
@@ -122,7 +125,10 @@ class ImapConnector:
             # A real command after login: some servers (Microsoft with another account's token) accept the login
             # and fail on first use.
             try:
-                client.list_folders("", "INBOX")
+                if first_command is None:
+                    client.list_folders("", "INBOX")
+                else:
+                    first_command(client)
             except IMAPClientAbortError:
                 raise
             except IMAPClientError as err:
