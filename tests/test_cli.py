@@ -41,12 +41,12 @@ def test_demo_plain_text_says_what_to_do_in_german():
 
 def test_json_keeps_the_documented_keys():
     _, document = run_json("check", "--demo")
-    assert {"groups", "unassigned", "exit_code"} <= document.keys()
+    assert {"groups", "unassigned", "warnings", "quoted", "skipped", "exit_code"} <= document.keys()
     for group in document["groups"]:
         assert {"name", "status", "accounts", "evidence", "form_url"} <= group.keys()
         assert all({"platform", "username"} <= a.keys() for a in group["accounts"])
         assert all({"message_id", "folder", "sent_at", "sender", "subject"} <= e.keys() for e in group["evidence"])
-        assert group["status"] in {"confirmed", "unverified", "pending", "rejected", "missing"}
+        assert group["status"] in {"confirmed", "unverified", "pending", "rejected", "missing", "unclear", "unknown"}
 
 
 @pytest.mark.parametrize(

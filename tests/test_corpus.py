@@ -43,7 +43,7 @@ def test_fixture_is_classified_as_expected(path: Path):
 def test_corpus_covers_every_kind_and_the_required_languages():
     pairs = {(expected(p)["kind"], expected(p)["language"]) for p in FIXTURES}
     kinds = {kind for kind, _ in pairs}
-    assert kinds == {"confirmation", "receipt", "code", "rejection", "announcement", "unrelated"}
+    assert kinds == {"confirmation", "receipt", "code", "rejection", "announcement", "unclear", "unrelated"}
     for language in ("de", "en", "fr", "it", "es", "nl", "pl"):
         assert ("confirmation", language) in pairs
         assert ("announcement", language) in pairs

@@ -10,20 +10,22 @@ from verifier.deadlines import deadline_note
 from verifier.errors import ExitCode
 from verifier.model import RELEVANT_KINDS, Classification, Found, Kind, Trust
 from verifier.recognise.catalogue import meta_facts
+from verifier.recognise.mailtext import normalise
 from verifier.report import NEEDS_ACTION, AccountRef, Evidence, GroupResult, GroupStatus, Report
 
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-
-
-def _first_name(account: Account) -> str | None:
-    return account.name.split()[0].casefold() if account.name and account.name.split() else None
+def _given_names(account: Account) -> set[str]:
+    """How a greeting may name the account's owner: the first word ("Anna-Lena"), or the first words of a name with
+    several given names ("Marie Luise" of "Marie Luise Müller"); compared NFKC-folded, so "Zoë" and "Zoë" agree."""
+    words = normalise(account.name or "").split()
+    return {" ".join(words[:n]) for n in range(1, len(words) + 1)}
 
 
 def match_accounts(found: Classification, groups: list[Group]) -> list[int]:
     """Groups whose accounts the mail names: exact usernames; a Facebook first name only when unambiguous."""
-    named = {name.casefold() for name in found.accounts}
+    named = {normalise(name) for name in found.accounts}
 
     def same_platform(account: Account) -> bool:
         return found.platform is None or account.platform == found.platform
@@ -32,15 +34,16 @@ def match_accounts(found: Classification, groups: list[Group]) -> list[int]:
         index
         for index, group in enumerate(groups)
         for account in group.accounts
-        if same_platform(account) and account.username.casefold() in named
+        if same_platform(account) and normalise(account.username) in named
     }
     if hits or found.platform == "instagram":
         return sorted(hits)
     first_names: dict[str, set[int]] = {}
     for index, group in enumerate(groups):
         for account in group.accounts:
-            if account.platform == "facebook" and (first := _first_name(account)):
-                first_names.setdefault(first, set()).add(index)
+            if account.platform == "facebook":
+                for given in _given_names(account):
+                    first_names.setdefault(given, set()).add(index)
     for name in named:
         owners = first_names.get(name, set())
         if len(owners) == 1:
@@ -54,14 +57,17 @@ def _status(evidence: list[Evidence]) -> GroupStatus:
         return GroupStatus.CONFIRMED
     if confirmations:
         return GroupStatus.UNVERIFIED
-    others = sorted((e for e in evidence if e.kind in RELEVANT_KINDS), key=lambda e: e.sent_at or _LONG_AGO)
+    counted = RELEVANT_KINDS | {Kind.UNCLEAR}
+    others = sorted((e for e in evidence if e.kind in counted), key=lambda e: e.sent_at or _LONG_AGO)
     if not others:
         return GroupStatus.MISSING
-    return GroupStatus.REJECTED if others[-1].kind is Kind.REJECTION else GroupStatus.PENDING
+    # the newest mail decides: an unclear mail after a receipt may well be the confirmation
+    latest = others[-1].kind
+    return {Kind.REJECTION: GroupStatus.REJECTED, Kind.UNCLEAR: GroupStatus.UNCLEAR}.get(latest, GroupStatus.PENDING)
 
 
 def _unless_unread(status: GroupStatus, unread: list[str]) -> GroupStatus:
-    if unread and status in (GroupStatus.MISSING, GroupStatus.PENDING, GroupStatus.REJECTED):
+    if unread and status in (GroupStatus.MISSING, GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.UNCLEAR):
         return GroupStatus.UNKNOWN
     return status
 
@@ -104,6 +110,8 @@ def build_report(
     per_group: list[list[Evidence]] = [[] for _ in groups]
     unassigned: list[Evidence] = []
     warnings: list[Evidence] = []
+    quoted: list[Evidence] = []
+    unclear_nameless: list[Evidence] = []
     seen: set[str] = set()
     for item in sorted(found, key=lambda f: f.classification.sent_at or _LONG_AGO):
         key = dedupe_key(item)
@@ -117,23 +125,34 @@ def build_report(
             if c.kind is not Kind.UNRELATED or c.meta_sender:
                 warnings.append(evidence)
             continue
-        if c.kind not in RELEVANT_KINDS:
+        if c.quoted is not None:
+            quoted.append(evidence)  # someone quoted Meta in a comment: shown, never counted
+        if c.kind not in RELEVANT_KINDS and c.kind is not Kind.UNCLEAR:
             continue
         hits = match_accounts(c, groups)
         for index in hits:
             per_group[index].append(evidence)
         if not hits and c.kind is Kind.CONFIRMATION:
             unassigned.append(evidence)
+        if not hits and c.kind is Kind.UNCLEAR:
+            unclear_nameless.append(evidence)
+    statuses = [_status(evidence) for evidence in per_group]
+    for index, status in enumerate(statuses):
+        # An unclear mail that names no group, or a mail that could not be read at all, may be the confirmation of
+        # any group that has none: such a group is "unclear", never a false "missing".
+        if status is GroupStatus.MISSING and (unclear_nameless or skipped):
+            per_group[index] = per_group[index] + unclear_nameless
+            statuses[index] = GroupStatus.UNCLEAR
     results = [
         GroupResult(
             name=group.name,
-            status=_unless_unread(_status(evidence), unread),
+            status=_unless_unread(status, unread),
             accounts=[AccountRef(platform=a.platform, username=a.username) for a in group.accounts],
             evidence=evidence,
             form_url=form_url(group),
             deadline=deadline_note(evidence),
         )
-        for group, evidence in zip(groups, per_group, strict=True)
+        for group, evidence, status in zip(groups, per_group, statuses, strict=True)
     ]
     return Report(
         checked_at=checked_at,
@@ -142,6 +161,7 @@ def build_report(
         groups=results,
         unassigned=unassigned,
         warnings=warnings,
+        quoted=quoted,
         skipped=skipped or [],
         unread_folders=unread_folders,
         strict=strict,

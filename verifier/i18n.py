@@ -100,6 +100,8 @@ class Texts:
         params = dict(getattr(reason, "params", {}))
         if "kind" in params:
             params["kind"] = self(f"kind.{params['kind']}")
+        if "what" in params:  # what a notification passes on: "comment", "message", …
+            params["what"] = self(f"notification.{params['what']}")
         if "language" in params:  # "de" → "deutsch": a reader does not know language codes
             params["language"] = (
                 self(f"language.{params['language']}") if params["language"] in LANGUAGES else (params["language"])
@@ -119,10 +121,12 @@ class Texts:
             return str(getattr(reason, "code", ""))
 
     def date(self, value: object) -> str:
-        from datetime import date
+        from datetime import date, datetime
 
         if not isinstance(value, date):
             return "?"
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone()  # the day where the user is, not where the sender's clock was
         return value.strftime(self("format.date"))
 
     def when(self, value: object, *, seconds: bool = False) -> str:

@@ -53,6 +53,9 @@ class Kind(StrEnum):
     CODE = "code"
     REJECTION = "rejection"
     ANNOUNCEMENT = "announcement"
+    # A mail from Meta about the objection that no catalogue wording reaches (reworded), or that could not be read:
+    # never a confirmation, never "nothing found" either — the user is asked to open it.
+    UNCLEAR = "unclear"
     UNRELATED = "unrelated"
 
 
@@ -99,6 +102,10 @@ class Classification(ClassifiedMail):
     meta_sender: bool
     forwarded: bool
     details: list[Reason] = []  # the same reasons as codes, to render in the user's language
+    # Objection wording that only other people's words in the mail carry (a comment, a DM, a quote, an attachment):
+    # the kind those words would have had. Shown as a warning, never counted.
+    quoted: Kind | None = None
+    notification: str | None = None  # Meta passes on someone else's words: "comment", "message", "tag", …
 
 
 def carried_over(source: BaseModel, target: type[BaseModel]) -> dict[str, object]:

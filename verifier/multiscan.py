@@ -18,9 +18,9 @@ from verifier.errors import ExitCode, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import record_of, worth_keeping
 from verifier.model import Found
-from verifier.recognise.classify import classify_raw
+from verifier.recognise.catalogue import catalogue_version
 from verifier.report import MailboxResult
-from verifier.scan import Outcome, Warn, _mark_present, _not_in, _previous_report, collect
+from verifier.scan import CATALOGUE_KEY, Outcome, Warn, _mark_present, _not_in, _previous_report, collect, judged
 from verifier.sources import Mailbox, MailSource, Wakeup
 
 
@@ -29,6 +29,7 @@ class _Known:
     """What the archive holds, each mail with the archive key of the mailbox it came from."""
 
     mails: list[tuple[str, Found]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # archived mails that could not be judged (never a stop)
 
     def of(self, key: str, description: str) -> list[Found]:
         # a mail archived while this mailbox was the config's only one was keyed by its description alone
@@ -43,8 +44,10 @@ def _known(archive: Archive) -> _Known:
     known = _Known()
     for record in archive.records():
         raw = archive.raw(record.id or 0)
-        found = Found(classify_raw(raw), record.folder, record.location, raw, True, record.mailbox)
-        known.mails.append((record.source, found))
+        classification = judged(raw, f"archive #{record.id} {record.location}", known.skipped)
+        if classification is not None:
+            found = Found(classification, record.folder, record.location, raw, True, record.mailbox)
+            known.mails.append((record.source, found))
     return known
 
 
@@ -70,7 +73,9 @@ def _scan(
     key = state_key(box.name, source.description)
     if archive is not None and incremental:
         try:
-            source.resume(archive.scan_state(key))
+            state = archive.scan_state(key)
+            if state is not None and state.get(CATALOGUE_KEY) == catalogue_version():
+                source.resume(state)  # else: new catalogues, this mailbox is read whole once
         except sqlite3.Error as err:
             warn(f"evidence archive {archive.path}: cannot be read ({err}); {box.name} is read whole.")
     found = [replace(item, mailbox=box.name) for item in collect(source, box.since)]
@@ -78,7 +83,8 @@ def _scan(
     earlier = _mark_present(source, _not_in(known.of(key, source.description), found))
     if archive is not None:
         try:
-            archive.store(found, checked_at, key, scan_state=source.scan_state())
+            state = {**source.scan_state(), CATALOGUE_KEY: catalogue_version()}
+            archive.store(found, checked_at, key, scan_state=state)
         except ArchiveError as err:
             warn(f"{err}; {box.name}: this run's mails were not kept, the next run will look at them again.")
     return found + earlier
@@ -144,7 +150,7 @@ def check_mailboxes(
         source=combined,
         checked_at=checked_at,
         folders=[f"{r.result.name}: {folder}" for r in reads for folder in r.result.folders],
-        skipped=[why for read in reads for why in read.skipped],
+        skipped=[why for read in reads for why in read.skipped] + known.skipped,
         strict=strict,
         unread=[result.name for result in failed],
         unread_folders=[folder for read in reads for folder in read.unread_folders],
@@ -156,6 +162,8 @@ def check_mailboxes(
     if previous is not None and incremental:
         shown = {w.sha256 for w in report.warnings}
         report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
+        noted = {q.sha256 for q in report.quoted}
+        report.quoted += [q for q in previous.quoted if q.sha256 not in noted]
     if archive is not None:
         try:
             archive.remember_report(combined, checked_at, report.model_dump_json())

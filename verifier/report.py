@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from verifier.model import Classification, ClassifiedMail, Reason, carried_over
+from verifier.model import Classification, ClassifiedMail, Kind, Reason, carried_over
 from verifier.safetext import Line
 
 
@@ -17,11 +17,14 @@ class GroupStatus(StrEnum):
     PENDING = "pending"  # Meta acknowledged or asked for a code; no confirmation yet
     REJECTED = "rejected"  # Meta declined or asked for more information
     MISSING = "missing"  # nothing found: this Accounts Center needs its own form
+    # a Meta mail about the objection the tool cannot judge (reworded, unreadable), or a mail that could not be read:
+    # never "missing" on a guess — the user is told which mail to open
+    UNCLEAR = "unclear"
     # nothing decisive found, and a mailbox that might hold the confirmation could not be read: a fault, no verdict
     UNKNOWN = "unknown"
 
 
-NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING}
+NEEDS_ACTION = {GroupStatus.PENDING, GroupStatus.REJECTED, GroupStatus.MISSING, GroupStatus.UNCLEAR}
 
 
 class AccountRef(BaseModel):
@@ -39,6 +42,8 @@ class Evidence(ClassifiedMail):
     details: list[Reason] = Field(default_factory=list)  # the reasons as codes, in the user's language
     location: Line = ""
     archived: bool = False  # from the evidence archive: the mail is no longer in the mailbox
+    quoted: Kind | None = None  # objection wording only in someone else's words (a comment …): a warning
+    notification: str | None = None
     mailbox: Line = ""  # which of several configured mailboxes it came from
 
     @classmethod
@@ -55,7 +60,8 @@ class DeadlineNote(BaseModel):
 
     campaign: str  # id in verifier/data/campaigns.toml
     reference: date  # the day Meta began training on EU users' public content
-    earliest_confirmation: date | None  # None: no confirmation yet
+    earliest_confirmation: date | None  # None: no confirmation yet; the day in the campaign's zone (Europe)
+    earliest_at: datetime | None = None  # the same confirmation's instant (UTC): what is compared
     before: bool  # the confirmation is dated before the reference day
     earlier_campaign: str | None = None  # the confirmation belongs to an earlier campaign (e.g. 2024)
     earlier_paused_on: date | None = None
@@ -87,6 +93,7 @@ class Report(BaseModel):
     groups: list[GroupResult]
     unassigned: list[Evidence] = []  # objection mails naming no configured account
     warnings: list[Evidence] = []  # suspicious mails: never counted, always shown
+    quoted: list[Evidence] = []  # Meta's notifications in which someone else wrote objection wording: never counted
     skipped: list[Line] = []  # mails that could not be read, with the reason (and the server's folder name)
     unread_folders: list[Line] = []  # folders whose mail could not be read at all: no group is "missing" then
     stats: dict[str, int] = Field(default_factory=dict)

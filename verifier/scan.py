@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from verifier.config import Group
 from verifier.coverage import build_report
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.i18n import active
-from verifier.model import Found
-from verifier.recognise.catalogue import meta_facts, text_might_matter
+from verifier.model import Classification, Found
+from verifier.recognise.catalogue import catalogue_version, meta_facts, text_might_matter
 from verifier.recognise.classify import classify, classify_raw  # classify_raw: the one bytes→verdict path
-from verifier.recognise.mailtext import parse_mail
+from verifier.recognise.mailtext import ParsedMail, parse_mail
 from verifier.recognise.voice import Voice, of_mailbox
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource, ScanStats
 
 Warn = Callable[[str], None]
-__all__ = ["check", "classify_raw", "collect", "from_archive", "report_from_archive"]
+__all__ = ["check", "classify_raw", "collect", "from_archive", "judged", "report_from_archive"]
+log = logging.getLogger(__name__)
+CATALOGUE_KEY = "catalogue"  # in the saved scan state: which catalogue version judged the mails below the marks
 
 
 @dataclass
@@ -36,22 +41,70 @@ def meta_criteria(since: date) -> Criteria:
     return Criteria(sender_terms=meta_facts().search_from_terms, since=since, text_might_matter=text_might_matter)
 
 
-def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
+def _failed(raw: bytes, where: str, err: BaseException) -> str:
+    """A skipped-with-reason line for a mail that could not be judged: where it is, its date and subject if readable."""
+    head = ""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        head = f" ({str(headers.get('Date', '?'))[:40]}, {str(headers.get('Subject', '?'))[:80]!r})"
+    except Exception:
+        pass
+    return f"{where}{head}: could not be read ({type(err).__name__}); left out, the check went on"
+
+
+def judged(
+    raw: bytes, where: str, skipped: list[str], voice: Voice | None = None, parsed: ParsedMail | None = None
+) -> Classification | None:
+    """One mail's classification; a mail that breaks the parser or the classifier is skipped with a reason, never
+    the end of the check (nothing a sender writes may stop it). ``voice``: whose Authentication-Results count."""
+    try:
+        return classify(parsed if parsed is not None else parse_mail(raw), voice)
+    except Exception as err:  # RecursionError, MemoryError-free pathologies, a codec that raises: one mail only
+        log.warning("mail at %s could not be classified: %s", where, type(err).__name__)
+        skipped.append(_failed(raw, where, err))
+        return None
+
+
+def _parsed(raw: bytes) -> ParsedMail | None:
+    try:
+        return parse_mail(raw)
+    except Exception:  # judged() parses it again and reports why it was left out
+        return None
+
+
+def _voice(parsed: Sequence[ParsedMail | None], voice: Voice | None) -> Voice:
     """Read first, then judge: whose Authentication-Results count is a property of the whole mailbox (voice.py)."""
-    mails = [(mail, parse_mail(mail.raw)) for mail in source.messages(meta_criteria(since))]
-    voice = of_mailbox([parsed for _, parsed in mails], voice)
-    return [Found(classify(parsed, voice), mail.folder, mail.location, mail.raw) for mail, parsed in mails]
+    return of_mailbox([p for p in parsed if p is not None], voice)
 
 
-def from_archive(archive: Archive, *, archived: bool = True, voice: Voice | None = None) -> list[Found]:
+def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
+    mails = list(source.messages(meta_criteria(since)))
+    parsed = [_parsed(mail.raw) for mail in mails]
+    voice = _voice(parsed, voice)
+    found = []
+    for mail, one in zip(mails, parsed, strict=True):
+        classification = judged(mail.raw, mail.location, source.stats.skipped, voice, one)
+        if classification is None:
+            source.retry(mail.location)
+        else:
+            found.append(Found(classification, mail.folder, mail.location, mail.raw))
+    return found
+
+
+def from_archive(
+    archive: Archive, *, archived: bool = True, skipped: list[str] | None = None, voice: Voice | None = None
+) -> list[Found]:
     """Every mail in the archive, classified again with today's rules."""
     stored = [(record, archive.raw(record.id or 0)) for record in archive.records()]
-    parsed = [parse_mail(raw) for _, raw in stored]
-    voice = of_mailbox(parsed, voice)
-    return [
-        Found(classify(mail, voice), record.folder, record.location, raw, archived, record.mailbox)
-        for (record, raw), mail in zip(stored, parsed, strict=True)
-    ]
+    parsed = [_parsed(raw) for _, raw in stored]
+    voice = _voice(parsed, voice)
+    kept = []
+    for (record, raw), one in zip(stored, parsed, strict=True):
+        where = f"archive #{record.id} {record.location}"
+        classification = judged(raw, where, [] if skipped is None else skipped, voice, one)
+        if classification is not None:
+            kept.append(Found(classification, record.folder, record.location, raw, archived, record.mailbox))
+    return kept
 
 
 def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
@@ -62,11 +115,12 @@ def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
 
 
 def _read_archive(
-    archive: Archive, source: str, voice: Voice | None
+    archive: Archive, source: str, skipped: list[str], voice: Voice | None = None
 ) -> tuple[list[Found], dict | None, Report | None]:
     """What the archive knows, read before the scan: if it cannot be read, the scan must not resume from it."""
     try:
-        return from_archive(archive, voice=voice), archive.scan_state(source), _previous_report(archive, source)
+        known = from_archive(archive, skipped=skipped, voice=voice)
+        return known, archive.scan_state(source), _previous_report(archive, source)
     except sqlite3.Error as err:
         raise ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)) from None
 
@@ -107,11 +161,14 @@ def check(
     source.stats = ScanStats()  # this run's numbers only: `watch` checks the same source again and again
     known: list[Found] = []
     previous: Report | None = None
+    archive_skipped: list[str] = []
     if archive is not None:
         try:
-            known, state, previous = _read_archive(archive, source.description, voice)
-            if incremental:
+            known, state, previous = _read_archive(archive, source.description, archive_skipped, voice)
+            if incremental and state is not None and state.get(CATALOGUE_KEY) == catalogue_version():
                 source.resume(state)
+            # else: the phrase catalogues changed since the last run (or there was none): scan whole, once, so a mail
+            # that older wording judged "unrelated" is judged again (archived ones are re-judged on every run)
         except ArchiveError as err:  # the archive helps a check; it never stops one — the scan is then complete
             warn(active()("cli.archive_unread", why=err.text(active().lang)))
             archive = None
@@ -120,7 +177,8 @@ def check(
     earlier = _mark_present(source, _not_in(known, found))
     if archive is not None:
         try:
-            archive.store(found, checked_at, source.description, scan_state=source.scan_state())
+            state = {**source.scan_state(), CATALOGUE_KEY: catalogue_version()}
+            archive.store(found, checked_at, source.description, scan_state=state)
         except ArchiveError as err:
             # The resume point did not move either (same transaction), and what was archived before is already
             # read: the verdict below is still complete.
@@ -132,7 +190,7 @@ def check(
         source=source.description,
         checked_at=checked_at,
         folders=source.stats.folders,
-        skipped=source.stats.skipped,
+        skipped=source.stats.skipped + archive_skipped,
         strict=strict,
         unread_folders=source.stats.unread_folders,
     )
@@ -141,6 +199,8 @@ def check(
         # suspicious mails are never archived; an incremental scan does not see old ones again, so keep showing them
         shown = {w.sha256 for w in report.warnings}
         report.warnings += [w for w in previous.warnings if w.sha256 not in shown]
+        noted = {q.sha256 for q in report.quoted}  # notifications quoting Meta are not archived either
+        report.quoted += [q for q in previous.quoted if q.sha256 not in noted]
     if archive is not None:
         try:
             archive.remember_report(source.description, checked_at, report.model_dump_json())
@@ -164,8 +224,16 @@ def report_from_archive(
 ) -> Outcome:
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
-    found = from_archive(archive, archived=False, voice=voice)
+    skipped: list[str] = []
+    found = from_archive(archive, archived=False, skipped=skipped, voice=voice)
     # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
     mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
-    report = build_report(found, groups, source=f"evidence archive: {mailboxes}", checked_at=checked_at, strict=strict)
+    report = build_report(
+        found,
+        groups,
+        source=f"evidence archive: {mailboxes}",
+        checked_at=checked_at,
+        skipped=skipped,
+        strict=strict,
+    )
     return Outcome(report, _records(found, archive, checked_at, report.source))

@@ -177,8 +177,13 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
+@click.option(
+    "--anonymise",
+    is_flag=True,
+    help="Also write FILE.anonymised.eml: names, addresses, IDs and links replaced, safe to share a new wording.",
+)
 @click.pass_obj
-def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
+def inspect(obj: dict, files: tuple[Path, ...], as_json: bool, anonymise: bool) -> None:
     """Classify saved mails (.eml, Outlook .msg) without any mailbox: kind, trust, accounts named, and why.
 
     Exit codes: 0 every file was read, 2 a file is missing or unreadable (the others are still reported).
@@ -188,5 +193,25 @@ def inspect(obj: dict, files: tuple[Path, ...], as_json: bool) -> None:
     from verifier.sources.msg import saved_mail
 
     results = inspect_files(list(files), convert=saved_mail)
+    if anonymise:
+        _anonymise(files, results, obj["lang"])
     click.echo(render_json(results) if as_json else as_text(results, obj["lang"]), nl=False)
     sys.exit(2 if any(result.error for result in results) else 0)
+
+
+def _anonymise(files: tuple[Path, ...], results: list, lang: str) -> None:
+    from verifier.i18n import Texts
+    from verifier.privatefile import write_private
+    from verifier.recognise.anonymise import anonymise
+
+    t = Texts(lang)
+    for path, result in zip(files, results, strict=True):
+        if result.error is not None:
+            continue
+        copy = path.with_name(path.name + ".anonymised.eml")
+        try:
+            write_private(copy, anonymise(path.read_bytes()).decode("utf-8", "replace"))
+        except OSError as err:
+            click.echo(t("inspect.anonymise_failed", file=str(path), why=err.strerror or type(err).__name__), err=True)
+            continue
+        click.echo(t("inspect.anonymised", file=str(path), copy=str(copy)), err=True)

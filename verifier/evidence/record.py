@@ -10,7 +10,7 @@ from email.policy import compat32
 from pydantic import BaseModel, Field
 
 from verifier import __version__
-from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Reason, Trust, carried_over
+from verifier.model import RELEVANT_KINDS, ClassifiedMail, Found, Kind, Reason, Trust, carried_over
 from verifier.safetext import Line
 
 _SPACE = re.compile(r"\s+")
@@ -150,10 +150,11 @@ def record_of(found: Found, checked_at: datetime, source: str, *, keep_keys: boo
 
 
 def worth_keeping(found: Found) -> bool:
-    """Confirmations, receipts, codes and rejections that are not forgeries: what a user may need to prove later."""
+    """Confirmations, receipts, codes, rejections and unclear Meta mails that are not forgeries: what a user may need
+    to prove later (an unclear one may turn out to be the confirmation once the catalogue knows its wording)."""
     c = found.classification
     return (
         bool(found.raw)
-        and c.kind in RELEVANT_KINDS
+        and c.kind in (RELEVANT_KINDS | {Kind.UNCLEAR})
         and (c.trust is not Trust.SUSPICIOUS)
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from verifier import data as data_files
 from verifier.recognise.mailtext import normalise
+
+# Bump when the classifier's rules (not its data) change what a mail is judged to be: it is part of catalogue_version.
+CLASSIFIER_RULES = "own-voice-1"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class Language:
     keywords: tuple[str, ...]
     account_patterns: tuple[re.Pattern[str], ...]
     stopwords: frozenset[str]
+    # Meta's framing of other people's words, by what they are ("comment", "message", …): a notification.
+    notifications: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Groups of words that survive rewording ("objection", "not_use", "ai", "accounts_center"): each needs a hit.
+    signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ def meta_facts() -> MetaFacts:
     )
 
 
+def _phrase_groups(data: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(normalise(p) for p in phrases) for name, phrases in data.items()}
+
+
 @cache
 def languages() -> tuple[Language, ...]:
     found = []
@@ -70,6 +81,8 @@ def languages() -> tuple[Language, ...]:
                 keywords=tuple(normalise(k) for k in data.get("keywords", [])),
                 account_patterns=_patterns(data.get("accounts", {}).get("patterns", [])),
                 stopwords=frozenset(normalise(w) for w in data.get("stopwords", [])),
+                notifications=_phrase_groups(data.get("notifications", {})),
+                signals=_phrase_groups(data.get("signals", {})),
             )
         )
     return tuple(found)
@@ -87,3 +100,18 @@ def uses_vocabulary(folded: str) -> bool:
 def text_might_matter(text: str) -> bool:
     """Cheap pre-check on a text part (IMAP downloads a whole mail only when this says yes)."""
     return uses_vocabulary(normalise(text))
+
+
+@cache
+def catalogue_version() -> str:
+    """A digest of every catalogue the classifier reads: when it changes, archived mails are judged again and an
+    incremental scan starts over once (a mail judged "unrelated" under old wording may be a confirmation now)."""
+    import hashlib
+    from importlib.resources import files
+
+    digest = hashlib.sha256(CLASSIFIER_RULES.encode())
+    data = files("verifier.data")
+    entries = [data.joinpath("meta.toml"), *(data.joinpath("phrases", name) for name in data_files.names("phrases"))]
+    for entry in entries:
+        digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

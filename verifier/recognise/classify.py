@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from verifier.i18n import Texts
 from verifier.model import CONVERTED_HEADER, Classification, Kind, Reason, Trust
-from verifier.recognise.catalogue import languages, meta_facts
+from verifier.recognise.catalogue import languages, meta_facts, uses_vocabulary
 from verifier.recognise.forwarding import find_forward
-from verifier.recognise.kinds import decide
+from verifier.recognise.kinds import KindVerdict, decide, signal_language
 from verifier.recognise.mailtext import ParsedMail, normalise, parse_mail, tidy
+from verifier.recognise.ownwords import OwnWords, own_words
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
 from verifier.recognise.voice import Voice
+
+_COUNTED = (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
 
 english = Texts("en")  # the reasons in JSON and logs are English; the renderers use the codes
 
@@ -27,14 +30,53 @@ def named_accounts(text: str) -> list[str]:
     return names
 
 
-def _platform(org: str | None, fallback_domain: str, kind: Kind, text: str) -> str | None:
+def _platform(org: str | None, fallback_domain: str, claimed: str) -> str | None:
+    """From the sending domain (meta.com speaks for no one platform), never from a word in the text, which may be
+    anyone's. A sender outside Meta is labelled with the platform its name or domain poses as (for the warning)."""
     by_domain = meta_facts().platform_by_domain
     for domain in (org, meta_domain_of(fallback_domain)):
         if domain and domain in by_domain:
             return by_domain[domain]
-    if kind is Kind.UNRELATED:
-        return None
-    return "instagram" if "instagram" in text else "facebook" if "facebook" in text else None
+    if org is None and not fallback_domain:
+        posed = {p for p in ("instagram", "facebook") if p in claimed.casefold()}
+        return posed.pop() if len(posed) == 1 else None
+    return None
+
+
+OwnKind = tuple[Kind, Kind | None, list[Reason]]  # the kind, the kind other people's words would have had, why
+
+
+def _own_kind(parsed: ParsedMail, words: OwnWords, decided: KindVerdict, from_meta: bool) -> OwnKind:
+    """The kind from Meta's own words, with other people's words set aside; "unclear" for a Meta mail about the
+    objection that no kind reaches, or whose text could not be read."""
+    kind = Kind(decided.kind)
+    details: list[Reason] = list(decided.details)
+    quoted: Kind | None = None
+    if words.notification is not None or words.removed:
+        everything = decide(normalise(parsed.subject + "\n" + parsed.text))
+        theirs = Kind(everything.kind)
+        if words.notification is not None:
+            quoted = kind if kind in _COUNTED else theirs if theirs in _COUNTED else None
+            details = [kind_reason("notification", what=words.notification, phrase=words.framing or "")]
+            if quoted is not None:
+                details.append(kind_reason("notification_quote", what=words.notification, kind=quoted.value))
+            return Kind.UNRELATED, quoted, details
+        if theirs in _COUNTED and kind not in _COUNTED:
+            # The wording is only in a quote or an attachment, and no known framing says whose words they are: never
+            # evidence, and not "nothing found" either — the user reads it, warned that it may be someone else's.
+            quoted = theirs
+            details.append(kind_reason("quoted_wording", kind=theirs.value))
+            if from_meta:
+                return Kind.UNCLEAR, quoted, details
+    own = normalise(words.text)
+    if from_meta and kind is Kind.UNRELATED and quoted is None:
+        if uses_vocabulary(own):
+            language = signal_language(own)
+            code = "unclear_signals" if language else "unclear_wording"
+            return Kind.UNCLEAR, None, [kind_reason(code, language=language or decided.language or "?")]
+        if not own.strip() or (parsed.problems and not tidy(parsed.own_text)):
+            return Kind.UNCLEAR, None, [kind_reason("unclear_unreadable")]
+    return kind, quoted, details
 
 
 def classify_raw(raw: bytes) -> Classification:
@@ -53,13 +95,11 @@ def is_converted(raw: bytes) -> bool:
 
 def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
     """``voice``: the user's provider's header form for the mailbox (default: judged from this mail alone)."""
-    # A Meta mail's kind comes from Meta's own words: a message attached to it (message/rfc822) is someone else's.
-    body = parsed.own_text if meta_domain_of(parsed.from_domain) else parsed.text
-    shown = tidy(parsed.subject + "\n" + body)
-    text = shown.casefold()
-    decided = decide(text)
-    kind = Kind(decided.kind)
-    details: list[Reason] = list(decided.details)
+    shown = tidy(parsed.subject + "\n" + parsed.text)
+    from_meta = meta_domain_of(parsed.from_domain) is not None if parsed.from_domain else False
+    words = own_words(parsed, from_meta)
+    decided = decide(normalise(words.text))
+    kind, quoted, details = _own_kind(parsed, words, decided, from_meta)
     verdict = judge(parsed, voice)
     trust = verdict.trust
     details += verdict.details
@@ -83,14 +123,16 @@ def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
         if trust is Trust.VERIFIED:
             trust = Trust.UNVERIFIED
     org = meta_domain_of(parsed.from_domain)
-    platform = _platform(org, forward.original_from.rpartition("@")[2] if forward else "", kind, text)
+    original = forward.original_from.rpartition("@")[2] if forward else ""
+    platform = _platform(org, original, parsed.from_name + " " + parsed.from_domain)
     if parsed.problems:
         details.append(read_reason("unreadable", problems="; ".join(parsed.problems[:3])))
     return Classification(
         kind=kind,
         platform=platform,
         language=decided.language,
-        accounts=named_accounts(shown),
+        # names only from Meta's own words: "Hi anna," inside a quoted comment greets someone else
+        accounts=named_accounts(words.text if from_meta else shown),
         recipient=recipient,
         trust=trust,
         meta_sender=verdict.meta_sender,
@@ -102,6 +144,8 @@ def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
         sender=parsed.from_addr,
         sha256=parsed.sha256,
         details=details,
+        quoted=quoted,
+        notification=words.notification,
     )
 
 

@@ -30,6 +30,8 @@ class Inspection(BaseModel):
     reasons: list[Line] = []
     sha256: str | None = None
     error: Line | None = None
+    quoted: Kind | None = None  # objection wording only in someone else's words (a comment): never counted
+    notification: str | None = None
     details: list[Reason] = []  # not in JSON: the reasons as codes, for the user's language
     text: str = Field("", exclude=True, repr=False)  # the mail's text, to quote a phrase as the mail writes it
 

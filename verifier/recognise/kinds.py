@@ -53,6 +53,10 @@ def score(text: str, language: Language, kind: str, has_code: bool) -> KindScore
     weak = [p for p in phrases.weak if p in text]
     hits = _independent(strong + weak)
     points = sum(2 if h in strong else 1 for h in hits)
+    if kind == "confirmation" and hits and all_signals(text, language):
+        # objection + "won't use" + AI + Accounts Center: survives a rewording; one more point, never enough alone
+        points += 1
+        hits.append(SIGNALS)
     if kind == "code":
         if not has_code or not hits:
             return None
@@ -61,6 +65,19 @@ def score(text: str, language: Language, kind: str, has_code: bool) -> KindScore
     if points < needed:
         return None
     return KindScore(kind, language.code, points, hits, [h for h in hits if h in strong])
+
+
+SIGNALS = "(objection, not-use, AI and Accounts Center signals)"
+
+
+def all_signals(text: str, language: Language) -> bool:
+    groups = language.signals
+    return bool(groups) and all(any(word in text for word in words) for words in groups.values())
+
+
+def signal_language(text: str) -> str | None:
+    """The language whose every signal group the text hits: a reworded objection mail no catalogue phrase reaches."""
+    return next((language.code for language in languages() if all_signals(text, language)), None)
 
 
 def guess_language(text: str) -> str | None:

@@ -9,11 +9,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
-from verifier.recognise.headercheck import decoded, duplicated, sender
+from verifier.recognise.headercheck import duplicated, sender
+from verifier.recognise.mimefix import guess_payload, header_pieces, repair_boundary, safe_decode, unknown_cte
 
 MAX_HTML_CHARS = 600_000  # html.parser is linear but slow (~3 s per MB of table markup); Meta mails are < 100 kB
 MAX_TEXT_CHARS = 400_000
@@ -49,7 +52,9 @@ class ParsedMail:
     sent_at: datetime | None = None
     message_id: str = ""
     text: str = ""  # plain text of all readable text parts, HTML converted; not normalised
-    own_text: str = ""  # the same without attached messages (message/rfc822): the words of the mail's own sender
+    # Only the sender's own inline parts: no attachment, nothing inside an attached message, no HTML <blockquote>.
+    # What Meta itself wrote lives here; other people's words Meta passes on (quoted, attached) do not.
+    own_text: str = ""
     auth_results: list[str] = field(default_factory=list)  # Authentication-Results, topmost first
     arc_auth_results: list[str] = field(default_factory=list)
     has_attached_message: bool = False
@@ -63,10 +68,24 @@ class ParsedMail:
         return self.from_addr.rpartition("@")[2].lower().rstrip(".")
 
 
-_header_text = decoded
+def _header_text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:  # CharsetError for "=?\xe4?q?x?=", NUL in a charset name, codecs that are no charsets
+        return header_pieces(str(value))
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, *, quotes: bool = True) -> str:
+    """Readable text of an HTML part; without ``quotes`` the <blockquote>s (someone else's words) are left out."""
+    return _html_texts(html)[0 if quotes else 1]
+
+
+@lru_cache(maxsize=4)
+def _html_texts(html: str) -> tuple[str, str]:
+    """(all text, text without <blockquote>/<q>) from one parse: the full and the own text of a mail read the same
+    HTML part, and parsing it is the slow step (seconds per MB of table markup)."""
     from bs4 import BeautifulSoup  # imported here: keeps start-up fast for --help
 
     soup = BeautifulSoup(html, "html.parser")
@@ -74,72 +93,82 @@ def html_to_text(html: str) -> str:
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    return soup.get_text(" ")
-
-
-_KNOWN_CTE = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
-_LOOKS_QP = re.compile(r"=\r?\n|=[0-9A-F]{2}")
-_LOOKS_B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
-
-
-def _unknown_cte(part: Message) -> str | None:
-    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-    return None if cte in _KNOWN_CTE else cte
-
-
-def _guess_payload(part: Message, cte: str, problems: list[str]) -> bytes:
-    """A transfer encoding nobody knows: read it as what it looks like (QP, base64), else as it stands."""
-    import base64
-    import quopri
-
-    text = part.get_payload(decode=False)
-    text = text if isinstance(text, str) else ""
-    raw = text.encode("ascii", errors="replace")
-    if _LOOKS_QP.search(text):
-        problems.append(f"unknown transfer encoding {cte!r}, read as quoted-printable")
-        return quopri.decodestring(raw)
-    if text.strip() and _LOOKS_B64.match(text):
-        try:
-            decoded = base64.b64decode(raw, validate=False)
-            problems.append(f"unknown transfer encoding {cte!r}, read as base64")
-            return decoded
-        except ValueError:
-            pass
-    problems.append(f"unknown transfer encoding {cte!r}, read as it stands")
-    return raw
+    full = soup.get_text(" ")
+    quoted = soup(["blockquote", "q"])
+    if not quoted:
+        return full, full
+    for tag in quoted:
+        tag.decompose()
+    return full, soup.get_text(" ")
 
 
 def _decode_part(part: Message, problems: list[str]) -> str:
     try:
-        cte = _unknown_cte(part)
-        payload = _guess_payload(part, cte, problems) if cte else part.get_payload(decode=True)
+        cte = unknown_cte(part)
+        payload = guess_payload(part, cte, problems) if cte else part.get_payload(decode=True)
     except Exception as err:
         problems.append(f"part {part.get_content_type()} not decodable ({type(err).__name__})")
         return ""
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
     try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        problems.append(f"unknown charset {charset!r}, read as UTF-8")
-        return payload.decode("utf-8", errors="replace")
+        charset = part.get_content_charset() or "utf-8"
+    except Exception:  # a charset parameter that is no text at all
+        charset = "?"
+    text, usable = safe_decode(payload, charset)
+    if not usable:
+        problems.append(f"unknown charset {charset.encode('ascii', 'backslashreplace').decode()!r}, read as UTF-8")
+    return text
 
 
-def _join_text(plain: list[str], html: list[str], read_html: bool, problems: list[str]) -> str:
+def _join_text(
+    plain: list[str], html: list[str], read_html: bool, problems: list[str], *, quotes: bool = True
+) -> str:
     pieces = list(plain)
     # HTML is read when it is all there is, or when a forwarded mail may hide the original's text only there.
     if html and (read_html or not "".join(plain).strip()):
         for document in html:
             if len(document) > MAX_HTML_CHARS:
-                problems.append(f"HTML part of {len(document) // 1000} kB read only up to {MAX_HTML_CHARS // 1000} kB")
+                if quotes:  # said once, for the full text
+                    problems.append(
+                        f"HTML part of {len(document) // 1000} kB read only up to {MAX_HTML_CHARS // 1000} kB"
+                    )
                 document = document[:MAX_HTML_CHARS]
-            pieces.append(html_to_text(document))
+            pieces.append(html_to_text(document, quotes=quotes))
     text = "\n".join(pieces)
     if len(text) > MAX_TEXT_CHARS:
-        problems.append(f"text of {len(text) // 1000} kB read only up to {MAX_TEXT_CHARS // 1000} kB")
+        if quotes:
+            problems.append(f"text of {len(text) // 1000} kB read only up to {MAX_TEXT_CHARS // 1000} kB")
         text = text[:MAX_TEXT_CHARS]
     return text
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        disposition = str(part.get("Content-Disposition", "")).split(";")[0].strip().lower()
+    except Exception:
+        return True
+    return disposition == "attachment"
+
+
+def _own_parts(message: Message, problems: list[str]) -> tuple[list[str], list[str]]:
+    """The text parts the sender wrote itself: never below an attached message/rfc822, never an attachment."""
+    plain: list[str] = []
+    html: list[str] = []
+    todo = [message]
+    while todo:
+        part = todo.pop(0)
+        ctype = part.get_content_type()
+        if part.get_content_maintype() == "message" or ctype == "text/rfc822-headers" or _is_attachment(part):
+            continue  # someone else's mail, or a file: not the sender's own words
+        if part.is_multipart():
+            payload = part.get_payload()
+            todo[:0] = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+        elif ctype == "text/plain":
+            plain.append(_decode_part(part, []))
+        elif ctype == "text/html":
+            html.append(_decode_part(part, []))
+    return plain, html
 
 
 def _stdlib_parts(message: Message, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -169,26 +198,6 @@ def _read_attached_message(message: Message, parsed: ParsedMail) -> None:
         return
 
 
-def _outside_attached(message: Message, problems: list[str]) -> str:
-    """The text parts that are not inside an attached message: what the sender itself wrote."""
-    plain: list[str] = []
-    html: list[str] = []
-    stack = [message]
-    while stack:
-        part = stack.pop(0)
-        ctype = part.get_content_type()
-        if part.get_content_maintype() == "message" or ctype == "text/rfc822-headers":
-            continue  # message/rfc822, message/global, message/partial, …: another sender's words
-        if part.is_multipart():
-            payload = part.get_payload()
-            stack[:0] = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
-        elif ctype == "text/plain":
-            plain.append(_decode_part(part, problems))
-        elif ctype == "text/html":
-            html.append(_decode_part(part, problems))
-    return _join_text(plain, html, False, [])
-
-
 def parse_mail(raw: bytes) -> ParsedMail:
     """Never raises: what cannot be read is listed in ``problems``."""
     parsed = ParsedMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), raw=raw)
@@ -200,18 +209,24 @@ def parse_mail(raw: bytes) -> ParsedMail:
         message = message_from_bytes(head + b"\r\n\r\n", policy=compat32)
         plain, html = [body[:MAX_TEXT_CHARS].decode("utf-8", errors="replace")], []
         parsed.problems.append(f"{multiparts} nested MIME parts: structure not read, body read as plain text")
+        structure_read = False
     else:
         message, plain, html = _parse_structure(raw, parsed)
         if message is None:
             return parsed
-    _fill_headers(parsed, message)
+        structure_read = True
+    try:
+        _fill_headers(parsed, message)
+    except Exception as err:  # never one header that stops the mail: what was read stays, the rest is a problem
+        parsed.problems.append(f"headers not readable ({type(err).__name__})")
     try:
         _read_attached_message(message, parsed)
         if not plain and not html and not message.is_multipart():
             plain = [_decode_part(message, parsed.problems)]
         parsed.text = _join_text(plain, html, parsed.has_attached_message, parsed.problems)
-        inner = any(part.get_content_maintype() == "message" for part in message.walk())
-        parsed.own_text = _outside_attached(message, []) if inner or parsed.has_attached_message else parsed.text
+        if structure_read:
+            own_plain, own_html = _own_parts(message, parsed.problems)
+            parsed.own_text = _join_text(own_plain, own_html, False, parsed.problems, quotes=False)
     except Exception as err:  # e.g. pathological nesting; report what we have
         parsed.problems.append(f"body not readable ({type(err).__name__})")
     return parsed
@@ -222,10 +237,15 @@ def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, li
 
     try:
         mail = mailparser.parse_from_bytes(raw)
+        if "StartBoundaryNotFoundDefect" in mail.defects_categories and (repaired := repair_boundary(raw)):
+            # A boundary off by a byte or two hides every part; the one the body really uses is read instead
+            # (the bytes themselves, which a DKIM check covers, stay as they are).
+            mail = mailparser.parse_from_bytes(repaired)
+            parsed.problems.append("the MIME boundary did not match its declaration; read with the one in the body")
         message: Message = mail.message
         plain, html = list(mail.text_plain), list(mail.text_html)
         parsed.problems.extend(sorted(mail.defects_categories))
-        if any(_unknown_cte(part) for part in message.walk() if not part.is_multipart()):
+        if any(unknown_cte(part) for part in message.walk() if not part.is_multipart()):
             plain, html = _stdlib_parts(message, parsed.problems)  # mail-parser would pass the encoded text on
     except Exception as err:
         log.debug("mail-parser failed (%s); reading with the standard library", type(err).__name__)

@@ -35,6 +35,10 @@ def changes(previous: Report | None, report: Report, t: Texts) -> list[str]:
     for warning in report.warnings:
         if warning.sha256 not in old_warnings:
             lines.append(t("change.new_warning", subject=warning.subject, sender=warning.sender or "?"))
+    old_quoted = {q.sha256 for q in previous.quoted}
+    for note in report.quoted:  # a new comment or message quoting Meta's confirmation: worth a cron mail
+        if note.sha256 not in old_quoted:
+            lines.append(t("change.new_quoted", subject=note.subject, sender=note.sender or "?"))
     for group in report.groups:
         old = before.get(group.name)
         if old is not None and old != group.status:

@@ -18,6 +18,7 @@ STATUS_COLOUR = {
     GroupStatus.PENDING: (170, 110, 0),
     GroupStatus.REJECTED: (180, 30, 30),
     GroupStatus.MISSING: (180, 30, 30),
+    GroupStatus.UNCLEAR: (170, 110, 0),
     GroupStatus.UNKNOWN: (170, 110, 0),
 }
 BODY_PT, SMALL_PT, MONO_PT = 9.5, 8, 7.5

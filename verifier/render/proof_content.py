@@ -67,7 +67,8 @@ def deadline_text(note: DeadlineNote | None, t: Texts) -> str:
     reference = t.date(note.reference)
     if note.earliest_confirmation is None:  # the disclaimer closes the report once, not after every group
         return t("deadline.none", reference=reference)
-    when = t.date(note.earliest_confirmation)
+    # the moment, in the reader's zone with the zone named: the day alone hid that 26 May −0700 is 27 May here
+    when = t.when(note.earliest_at) if note.earliest_at else t.date(note.earliest_confirmation)
     parts = [t("deadline.before" if note.before else "deadline.on_or_after", date=when, reference=reference)]
     if note.earlier_campaign and note.earlier_paused_on:
         parts.append(t("deadline.earlier", campaign=note.earlier_campaign, paused=t.date(note.earlier_paused_on)))
@@ -209,6 +210,9 @@ def proof_blocks(proof: Proof, t: Texts, *, embedded: bool = True, file_name: st
     if report.warnings:
         blocks.append(Heading(t("proof.warnings")))
         blocks += [b for e in report.warnings for b in _evidence_blocks(e, proof, t)]
+    if report.quoted:
+        blocks.append(Heading(t("proof.quoted")))
+        blocks += [b for e in report.quoted for b in _evidence_blocks(e, proof, t)]
     if report.skipped:
         blocks += [Heading(t("proof.skipped")), Bullets(report.skipped)]
     if proof.mails:

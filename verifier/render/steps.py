@@ -27,7 +27,34 @@ def why(evidence: Evidence, t: Texts) -> str:
     return evidence.reasons[-1] if evidence.reasons else ""
 
 
-def group_step(group: GroupResult, t: Texts, unread: str = "", *, in_proof: bool = False) -> str | None:
+def _unclear_step(group: GroupResult, t: Texts, skipped: list[str], in_proof: bool) -> str:
+    """Which mail to open, and what to look for in it."""
+    unclear = [e for e in group.evidence if e.kind is Kind.UNCLEAR]
+    if not unclear:
+        first = skipped[0] if skipped else "?"
+        return t("step.unclear_unread", group=group.name, count=len(skipped), first=first, url=group.form_url)
+    mail = max(unclear, key=lambda e: e.sent_at.timestamp() if e.sent_at else 0)
+    step = t(
+        "step.unclear",
+        group=group.name,
+        subject=mail.subject or "?",
+        date=t.date(mail.sent_at),
+        folder=mail.folder,
+        url=group.form_url,
+    )
+    if not in_proof:  # a command-line hint has no place in a proof report
+        step += " " + t("step.unclear_share")
+    if mail.quoted is not None:
+        step += " " + t("step.unclear_quoted")
+    if mail.trust is not Trust.VERIFIED:
+        # anyone can write "we won't use your information" under a Meta address where no provider checks it
+        step += " " + t("step.unclear_unverified", url=group.form_url)
+    return step
+
+
+def group_step(
+    group: GroupResult, t: Texts, unread: str = "", *, in_proof: bool = False, skipped: list[str] | None = None
+) -> str | None:
     """``in_proof``: the step is read in a proof report, where a command-line hint has no place."""
     best = _best(group)
     keep = t("proof2.keep_it") if in_proof else t("cli.keep")
@@ -40,6 +67,8 @@ def group_step(group: GroupResult, t: Texts, unread: str = "", *, in_proof: bool
         if in_mailbox and not kept_elsewhere:
             return t("step.confirmed_junk", group=group.name, folder=in_mailbox[0].folder, keep=keep)
         return None
+    if group.status is GroupStatus.UNCLEAR:
+        return _unclear_step(group, t, skipped or [], in_proof)
     first = group.accounts[0]
     values = {
         "group": group.name,
@@ -57,7 +86,9 @@ def next_steps(report: Report, t: Texts, *, in_proof: bool = False) -> list[str]
     steps = [t("step.mailbox_unread", name=m.name, error=m.error) for m in unread]
     steps += [t("step.folder_headers_only", folder=folder) for folder in report.unread_folders]
     names = ", ".join([m.name for m in unread] + report.unread_folders)
-    steps += [step for group in report.groups if (step := group_step(group, t, names, in_proof=in_proof))]
+    for group in report.groups:
+        if step := group_step(group, t, names, in_proof=in_proof, skipped=report.skipped):
+            steps.append(step)
     for evidence in report.unassigned:
         values = {"date": t.date(evidence.sent_at), "sender": evidence.sender or "?"}
         if evidence.accounts_named:
@@ -67,6 +98,17 @@ def next_steps(report: Report, t: Texts, *, in_proof: bool = False) -> list[str]
     for evidence in report.warnings:
         steps.append(
             t("step.warning", subject=evidence.subject, sender=evidence.sender or "?", reason=why(evidence, t))
+        )
+    for evidence in report.quoted:
+        steps.append(
+            t(
+                "step.quoted",
+                subject=evidence.subject,
+                date=t.date(evidence.sent_at),
+                sender=evidence.sender or "?",
+                what=t(f"notification.{evidence.notification}") if evidence.notification else t("notification.quote"),
+                kind=t(f"kind.{evidence.quoted.value}") if evidence.quoted else "",
+            )
         )
     if report.skipped:
         steps.append(t("step.skipped", count=len(report.skipped), first=report.skipped[0]))

@@ -16,6 +16,7 @@ STYLE = {
     GroupStatus.PENDING: "yellow",
     GroupStatus.REJECTED: "bold red",
     GroupStatus.MISSING: "bold red",
+    GroupStatus.UNCLEAR: "bold yellow",
     GroupStatus.UNKNOWN: "bold yellow",
 }
 

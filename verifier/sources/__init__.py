@@ -66,6 +66,10 @@ class MailSource(Protocol):
 
     def scan_state(self) -> dict: ...
 
+    def retry(self, location: str) -> None:
+        """A mail at this location could not be judged: an incremental scan must not move past it for good."""
+        ...
+
     def still_present(self, locations: list[str]) -> set[str]:
         """Which of these locations (from earlier runs) still hold their mail, without downloading anything."""
         ...

@@ -29,7 +29,7 @@ from verifier.sources.imapsteps import (
     search_query,
     stream_each,
 )
-from verifier.sources.imapwire import decode_text_part, pick_text_part
+from verifier.sources.imapwire import might_matter, pick_text_part
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ImapSource:
         # this run gained: per folder (UIDVALIDITY, highest UID examined)
         self._memory = Memory()
         self._marks: dict[str, tuple[int, int]] = {}
+        self._retry: dict[str, int] = {}
 
     # -- connection -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -137,6 +138,14 @@ class ImapSource:
     def scan_state(self) -> dict:
         return self._memory.dump(self._marks, self._survey.states if self._survey else {}, self._yielded)
 
+    def retry(self, location: str) -> None:
+        """This mail could not be read or judged: the resume mark stays below it, so the next run tries it again."""
+        if parsed := parse_location(location):
+            self._retry_uid(parsed[0], parsed[2])
+
+    def _retry_uid(self, folder: str, uid: int) -> None:
+        self._retry[folder] = min(uid, self._retry.get(folder, uid))
+
     def still_present(self, locations: list[str]) -> set[str]:
         """Which of these earlier-found mails are still in the mailbox, without downloading anything (imapmemory)."""
         if not any(parse_location(text) for text in locations):
@@ -206,7 +215,10 @@ class ImapSource:
             # mails judged not worth downloading are examined too: a resumed scan need not look at them again
             self._examined.update((found.folder, found.validity, uid) for uid in found.uids)
             uidnext = found.uidnext if found.uidnext is not None else 0
-            self._marks[found.folder] = (found.validity, max([found.after, *found.uids, uidnext - 1]))
+            highest = max([found.after, *found.uids, uidnext - 1])
+            if found.folder in self._retry:
+                highest = min(highest, self._retry[found.folder] - 1)
+            self._marks[found.folder] = (found.validity, highest)
 
     def _download(self, searched: list[Searched], criteria: Criteria) -> Iterator[RawMail]:
         """Headers and structure first, then the text parts; whole only the mails that may concern the objection."""
@@ -224,6 +236,7 @@ class ImapSource:
                 if isinstance(size, int) and size > MAX_MAIL_BYTES:
                     too_big = f"{size // 2**20} MB is too large for a mail; not read"
                     self.stats.skipped.append(f"{found.folder} UID {uid}: {too_big}")
+                    self._retry_uid(found.folder, uid)  # looked at again next run: the verdict keeps saying so
                     continue
                 part = pick_text_part(data.get(b"BODYSTRUCTURE"))
                 if part is None:
@@ -238,7 +251,7 @@ class ImapSource:
                 body = texts[found.folder].get(uid, {}).get(f"BODY[{part.section}]".encode()) if part else None
                 if part is None or uid in whole.get(found.folder, []):
                     continue
-                if not isinstance(body, bytes) or criteria.text_might_matter(decode_text_part(body, part)):
+                if not isinstance(body, bytes) or might_matter(criteria.text_might_matter, body, part):
                     whole.setdefault(found.folder, []).append(uid)  # a part the server did not send: read it whole
         yield from self._whole(searched, whole)
 
@@ -273,6 +286,7 @@ class ImapSource:
             yield RawMail(raw=raw, folder=folder, location=found_at)
         for folder, uid in sorted(bodiless - got):
             self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
+            self._retry_uid(folder, uid)
 
 
 def _message_id(data: dict[bytes, object]) -> str:

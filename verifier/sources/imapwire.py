@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import quopri
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 MAX_PART_BYTES = 512 * 1024  # a bigger text part is no cheaper than the whole mail
@@ -51,6 +52,8 @@ def pick_text_part(structure: object) -> TextPart | None:
     plain: TextPart | None = None
     html: TextPart | None = None
     for section, leaf in _leaves(structure):
+        if len(leaf) < 2:
+            return None  # a structure a server should never send: judge the whole mail
         ctype, subtype = _text(leaf[0]), _text(leaf[1])
         if ctype == "message":
             return None  # an attached mail (a forward) may hold the confirmation: judge it whole
@@ -75,12 +78,22 @@ def decode_text_part(body: bytes, part: TextPart) -> str:
             body = quopri.decodestring(body)
     except (binascii.Error, ValueError):
         pass  # judge the undecoded text rather than nothing; the whole mail is read if it looks relevant
-    try:
-        text = body.decode(part.charset, errors="replace")
-    except LookupError:
-        text = body.decode("utf-8", errors="replace")
+    from verifier.recognise.mimefix import safe_decode
+
+    # "idna", "punycode", "undefined" or a NUL in the charset raised here once, and every run then ended in exit 4
+    text, _ = safe_decode(body, part.charset)
     if part.subtype == "html":
         from verifier.recognise.mailtext import html_to_text
 
-        text = html_to_text(text)
+        with contextlib.suppress(Exception):  # judged as it stands; the whole mail is read if it looks relevant
+            text = html_to_text(text)
     return text
+
+
+def might_matter(text_might_matter: Callable[[str], bool], body: bytes, part: TextPart) -> bool:
+    """The pre-filter on one text part; a part that cannot be judged is read whole, never the end of a scan (an odd
+    part once ended every run in exit 4)."""
+    try:
+        return text_might_matter(decode_text_part(body, part))
+    except Exception:
+        return True

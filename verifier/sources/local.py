@@ -3,6 +3,7 @@ or a Thunderbird profile (sources/thunderbird.py)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from email.parser import BytesHeaderParser
@@ -29,13 +30,24 @@ def _cannot_match(head: bytes, criteria: Criteria) -> bool:
     return not any(term.lower().encode("ascii") in folded for term in criteria.sender_terms)
 
 
+_HEADER_LINE = re.compile(rb"^(?:From |>From |[\x21-\x39\x3b-\x7e]{1,76}[ \t]*:)")
+
+
+def looks_like_mail(raw: bytes) -> bool:
+    """Starts with a header field (or an mbox "From " line): a PDF, an image or a text file does not."""
+    return bool(_HEADER_LINE.match(raw.lstrip(b"\r\n")[:200]))
+
+
 def header_filter(raw: bytes, criteria: Criteria) -> bool:
     """The same cheap cut an IMAP server makes with SEARCH FROM … SINCE …, applied to local bytes."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     if _cannot_match(head, criteria):
         return False
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
-    from_header = str(headers.get("From", ""))
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(head)
+        from_header = str(headers.get("From", ""))
+    except Exception:
+        return True  # headers nobody can read never hide a mail: the classifier says what it can
     if not criteria.sender_matches(from_header):
         return False
     try:
@@ -50,6 +62,7 @@ class LocalSource:
         self.description = description
         self.path = path
         self.stats = ScanStats()
+        self.read = 0  # mails whose bytes could be read at all (Meta's or not)
 
     def _read(self, path: Path) -> bytes | None:
         try:
@@ -63,11 +76,24 @@ class LocalSource:
             return None
 
     def _offer(self, raw: bytes, folder: str, location: str, criteria: Criteria) -> RawMail | None:
+        if raw.strip() and not looks_like_mail(raw):
+            self.stats.skipped.append(f"{location}: not a mail (it does not start with a header); not read")
+            return None
+        self.read += 1
         if not header_filter(raw, criteria):
             return None
         self.stats.candidates += 1
         self.stats.downloaded += 1
         return RawMail(raw=raw, folder=folder, location=location)
+
+    def _nothing_read(self) -> None:
+        """A mailbox in which not one mail could be read is an error, never an empty mailbox (that would read as
+        "missing"); an empty but readable one is fine."""
+        if self.stats.skipped and self.read == 0:
+            raise SourceError(
+                f"{self.description}: no mail in it could be read ({self.stats.skipped[0]}). "
+                "Check the path and the format (maildir:PATH, mbox:PATH, or .eml files)."
+            )
 
     # Local mailboxes are read whole every time: nothing to resume, and whatever this run did not see is gone.
     def resume(self, state: dict | None) -> None:
@@ -78,6 +104,9 @@ class LocalSource:
 
     def still_present(self, locations: list[str]) -> set[str]:
         return set()
+
+    def retry(self, location: str) -> None:
+        pass  # read whole every time anyway
 
     def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
         return [DirectoryWaiter([str(self.path)], wakeup)]
@@ -94,24 +123,35 @@ class MaildirSource(LocalSource):
 
     def _folders(self) -> list[tuple[str, Path]]:
         folders = [("INBOX", self.path)]
-        for child in sorted(self.path.iterdir()):
+        try:
+            children = sorted(self.path.iterdir())
+        except OSError as err:
+            raise SourceError(f"{self.path}: cannot list the Maildir ({err.strerror}).") from None
+        for child in children:
             if child.name.startswith(".") and child.is_dir() and (child / "cur").is_dir():
                 folders.append((child.name[1:].replace(".", "/"), child))
         return folders
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
         for name, folder in self._folders():
             self.stats.folders.append(name)
             for sub in ("new", "cur"):
                 directory = folder / sub
                 if not directory.is_dir():
                     continue
-                for file in sorted(directory.iterdir()):
+                try:
+                    files = sorted(directory.iterdir())
+                except OSError as err:  # one folder that cannot be listed: its mails are left out, with the reason
+                    self.stats.skipped.append(f"maildir:{directory}: cannot list ({err.strerror}); not read")
+                    continue
+                for file in files:
                     if file.name.startswith(".") or not file.is_file():
                         continue
                     raw = self._read(file)
                     if raw is not None and (mail := self._offer(raw, name, f"maildir:{file}", criteria)):
                         yield mail
+        self._nothing_read()
 
 
 class EmlSource(LocalSource):
@@ -121,9 +161,21 @@ class EmlSource(LocalSource):
     def _files(self) -> list[Path]:
         if self.path.is_file():
             return [self.path]
-        return sorted(f for f in self.path.rglob("*") if f.suffix.lower() in MAIL_SUFFIXES and f.is_file())
+        try:
+            everything = [f for f in self.path.rglob("*") if f.is_file() and not f.name.startswith(".")]
+        except OSError as err:
+            raise SourceError(f"{self.path}: cannot list the folder ({err.strerror}).") from None
+        mails = sorted(f for f in everything if f.suffix.lower() in MAIL_SUFFIXES)
+        if everything and not mails:
+            # files, but not one mail among them (a Downloads folder, a PDF export): a wrong path, not an empty mailbox
+            raise SourceError(
+                f"{self.path} holds no .eml or .msg file. Give --mailbox maildir:PATH, mbox:PATH or a folder of "
+                ".eml files."
+            )
+        return mails
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
         for file in self._files():
             if file.parent.name not in self.stats.folders:
                 self.stats.folders.append(file.parent.name)
@@ -132,6 +184,7 @@ class EmlSource(LocalSource):
                 raw = self._convert(file, raw)
             if raw is not None and (mail := self._offer(raw, file.parent.name, f"eml:{file}", criteria)):
                 yield mail
+        self._nothing_read()
 
     def _convert(self, file: Path, data: bytes) -> bytes | None:
         try:
@@ -145,9 +198,18 @@ class MboxSource(LocalSource):
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise SourceError(key="not_mbox", path=path)
+        try:
+            with path.open("rb") as file:
+                start = file.read(4096).lstrip(b"\r\n")
+        except OSError as err:
+            raise SourceError(f"{path}: cannot read ({err.strerror}).") from None
+        if start and not start.startswith(b"From "):
+            # an mbox reader finds no message in a PDF and would report an empty mailbox: "missing", on a fault
+            raise SourceError(key="not_mbox", path=path)
         super().__init__(f"mbox:{path}", path)
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
+        self.read = 0
         self.stats.folders.append(self.path.name)
 
         def too_large(number: int, size: int) -> None:
@@ -156,6 +218,7 @@ class MboxSource(LocalSource):
         for number, raw in mbox_messages(self.path, too_large):  # read-only, never locked: a mail program may be on it
             if mail := self._offer(raw, self.path.name, f"mbox:{self.path}#{number}", criteria):
                 yield mail
+        self._nothing_read()
 
 
 class DirectoryWaiter(threading.Thread):
