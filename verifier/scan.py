@@ -78,12 +78,11 @@ def _voice(parsed: Sequence[ParsedMail | None], voice: Voice | None) -> Voice:
 
 
 def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
-    mails = list(source.messages(meta_criteria(since)))
-    parsed = [_parsed(mail.raw) for mail in mails]
-    voice = _voice(parsed, voice)
+    """Judged while the source streams (a mail that fails is marked for a retry before the source's state is
+    final). ``voice``: the configured account's provider; without one each mail is judged by its own recipient."""
     found = []
-    for mail, one in zip(mails, parsed, strict=True):
-        classification = judged(mail.raw, mail.location, source.stats.skipped, voice, one)
+    for mail in source.messages(meta_criteria(since)):
+        classification = judged(mail.raw, mail.location, source.stats.skipped, voice)
         if classification is None:
             source.retry(mail.location)
         else:
