@@ -39,5 +39,6 @@ class OfflineKeys:
 
 def fixture_keys() -> OfflineKeys:
     keys = OfflineKeys()
-    keys.publish(TEST_SELECTOR, "mail.instagram.com", txt_record(TEST_KEY.read_bytes()))
+    for domain in ("mail.instagram.com", "facebookmail.com"):
+        keys.publish(TEST_SELECTOR, domain, txt_record(TEST_KEY.read_bytes()))
     return keys

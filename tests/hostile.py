@@ -7,7 +7,9 @@ from collections.abc import Callable
 from mailbuilder import DE_CONFIRMATION, mail
 
 HEAD = (
-    b"Authentication-Results: mx.example.net; dkim=pass header.d=mail.instagram.com\r\n"
+    # Outlook.com's form (no authserv-id), as the recipient's provider writes it: only that form is evidence.
+    b"Authentication-Results: spf=pass (sender IP is 66.220.144.1) smtp.mailfrom=mail.instagram.com; dkim=pass "
+    b"(signature was verified) header.d=mail.instagram.com;dmarc=pass action=none header.from=mail.instagram.com\r\n"
     b"DKIM-Signature: v=1; a=rsa-sha256; d=mail.instagram.com; s=s1; h=From; bh=AAAA; b=AAAA\r\n"
     b"From: Instagram <no-reply@mail.instagram.com>\r\nTo: lord.canterville@outlook.de\r\n"
     b"Subject: hostile\r\nDate: Tue, 20 May 2025 10:00:00 +0000\r\nMessage-ID: <hostile@x>\r\nMIME-Version: 1.0\r\n"

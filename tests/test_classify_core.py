@@ -10,9 +10,10 @@ from mailbuilder import (
 )
 
 from verifier.model import Kind, Trust
+from verifier.recognise import authresults
 from verifier.recognise.classify import classify
 from verifier.recognise.mailtext import parse_mail
-from verifier.recognise.trust import meta_domain_of, parse_auth_results
+from verifier.recognise.trust import meta_domain_of
 
 
 def judge(raw: bytes):
@@ -78,12 +79,13 @@ def test_organisational_domain_match_is_not_substring():
 
 
 def test_outlook_authentication_results_without_authserv_id_parse():
-    parsed = parse_auth_results(
+    parsed = authresults.parse(
         "spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=x.com; dkim=pass (signature was verified) "
         "header.d=mail.instagram.com;dmarc=pass action=none header.from=mail.instagram.com;compauth=pass reason=100"
     )
-    assert ("dkim", "pass", {"header.d": "mail.instagram.com"}) in parsed
-    assert parsed[2][0:2] == ("dmarc", "pass")
+    assert parsed is not None and parsed.authserv_id == ""
+    assert authresults.AuthResult("dkim", "pass", {"header.d": "mail.instagram.com"}) in parsed.results
+    assert (parsed.results[2].method, parsed.results[2].result) == ("dmarc", "pass")
 
 
 def test_garbage_bytes_never_raise():

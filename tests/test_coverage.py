@@ -82,3 +82,37 @@ def test_same_message_id_in_two_folders_counts_once():
     raw = mail(DE_CONFIRMATION, message_id="<one@mail.instagram.com>")
     result = report(found(raw, "INBOX"), found(raw, "Archive"))
     assert len(result.groups[0].evidence) == 1
+
+
+# An earlier mail that reuses a genuine confirmation's Message-ID must not hide it: one mail is the same bytes.
+SHADOWED_ID = "<genuine-confirmation@mail.instagram.com>"
+
+
+def _shadows() -> list[bytes]:
+    from mailbuilder import DE_ANNOUNCEMENT, NOTIFICATION
+
+    early = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
+    return [
+        mail(NOTIFICATION, message_id=SHADOWED_ID, sent=early),  # a genuine-looking Meta notification
+        mail(DE_ANNOUNCEMENT, message_id=SHADOWED_ID, sent=early),  # Meta's announcement
+        mail(DE_CONFIRMATION, message_id=SHADOWED_ID, sent=early, sender="Instagram <x@instagram-help.com>"),
+        mail("Hallo", message_id=SHADOWED_ID, sent=early, sender="a@evil.example", auth=None, signed=False),
+    ]
+
+
+def test_an_earlier_mail_with_the_same_message_id_does_not_hide_the_confirmation():
+    genuine = mail(DE_CONFIRMATION, message_id=SHADOWED_ID)
+    for shadow in _shadows():
+        result = report(found(shadow, "Junk"), found(genuine, "INBOX"))
+        assert result.groups[0].status is GroupStatus.CONFIRMED
+        result = report(found(genuine, "INBOX"), found(shadow, "Junk"))  # order of arrival does not matter
+        assert result.groups[0].status is GroupStatus.CONFIRMED
+
+
+def test_an_archived_confirmation_is_not_hidden_by_a_new_mail_with_its_message_id():
+    from verifier.scan import _not_in
+
+    archived = found(mail(DE_CONFIRMATION, message_id=SHADOWED_ID))
+    for shadow in _shadows():
+        assert _not_in([archived], [found(shadow)]) == [archived]
+    assert _not_in([archived], [found(mail(DE_CONFIRMATION, message_id=SHADOWED_ID))]) == []  # same bytes

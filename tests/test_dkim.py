@@ -51,7 +51,8 @@ def test_real_signature_with_published_key_verifies():
     assert found.trust is Trust.VERIFIED
     assert keys.asked == [f"{SELECTOR}._domainkey.mail.instagram.com."]
     assert any(
-        "this tool checked the digital signature of mail.instagram.com itself: genuine" in r for r in found.reasons
+        f"this tool checked the digital signature of mail.instagram.com (selector {SELECTOR}) itself: genuine" in r
+        for r in found.reasons
     )
 
 
@@ -86,9 +87,17 @@ def test_a_valid_signature_of_another_domain_proves_nothing_about_meta():
     assert keys.asked == []
 
 
-def test_provider_fail_outweighs_a_valid_own_signature():
+def test_a_valid_own_signature_outweighs_a_header_that_says_fail():
+    # The tool's own check of the signature is the strongest evidence: a header (anyone's) cannot undo it.
     raw = b"Authentication-Results: mx.example.net; dkim=fail header.d=mail.instagram.com\r\n" + signed()
-    assert judge(raw, keys_for()).trust is Trust.SUSPICIOUS
+    found = judge(raw, keys_for())
+    assert found.trust is Trust.VERIFIED
+    assert any(f"selector {SELECTOR}" in reason for reason in found.reasons)
+
+
+def test_a_failing_header_without_any_valid_signature_is_suspicious():
+    raw = b"Authentication-Results: mx.example.net; dkim=fail header.d=mail.instagram.com\r\n" + signed()
+    assert judge(raw, None).trust is Trust.SUSPICIOUS
 
 
 def test_signature_on_a_non_meta_sender_never_verifies():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 from helpers import run, run_json, statuses, write_config
 
 from verifier.recognise.inspect import inspect_file
+from verifier.recognise.mailtext import parse_mail
 from verifier.scansteps import collect
 from verifier.sources.local import open_local
 
@@ -60,17 +62,21 @@ def test_inspect_and_check_agree_on_the_same_mails():
     source = open_local(str(MAILS))
     found = collect(source, date(2024, 1, 1))
     assert len(found) >= 30  # the Meta-sender pre-filter keeps most of the corpus
+    # Whose Authentication-Results count is decided per mailbox (recognise/voice.py): the corpus mixes recipients
+    # of several providers, so trust agrees only for mails to the mailbox's own (most common) recipient domain.
+    domains = Counter((f.classification.recipient or "").rpartition("@")[2] for f in found)
+    own = domains.most_common(1)[0][0]
+    agreeing = 0
     for item in found:
         path = Path(item.location.removeprefix("eml:"))
         alone = inspect_file(path)
         c = item.classification
-        assert (alone.kind, alone.trust, alone.accounts, alone.reasons, alone.sha256) == (
-            c.kind,
-            c.trust,
-            c.accounts,
-            c.reasons,
-            c.sha256,
-        ), path.name
+        assert (alone.kind, alone.accounts, alone.sha256) == (c.kind, c.accounts, c.sha256), path.name
+        recipients = parse_mail(path.read_bytes()).to
+        if recipients and recipients[0].endswith("@" + own):
+            assert (alone.trust, alone.reasons) == (c.trust, c.reasons), path.name
+            agreeing += 1
+    assert agreeing >= 10
 
 
 def test_check_on_the_corpus_gives_statuses_from_trust(tmp_path: Path):

@@ -22,7 +22,9 @@ GROUPS_BOTH = ["--group", "Privat", "--group", "Bello"]
 
 
 def start_watch(config: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple", "PYTHONPATH": str(ROOT)}
+    # tests/offline_site: the offline DKIM keys, as in-process tests have them (no real DNS from a subprocess)
+    offline = os.pathsep.join([str(ROOT), str(ROOT / "tests" / "offline_site")])
+    env = {**os.environ, "VERIFY_OBJECTION_IMAP__PASSWORD": "correct horse battery staple", "PYTHONPATH": offline}
     process = subprocess.Popen(
         [sys.executable, "-m", "verifier", "-v", "--lang", "en", "--config", str(config), "watch", *args],
         stdout=subprocess.PIPE,

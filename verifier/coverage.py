@@ -86,7 +86,9 @@ def exit_code_for(groups: Iterable[GroupResult], strict: bool) -> ExitCode:
 
 
 def dedupe_key(found: Found) -> str:
-    return found.classification.message_id or found.classification.sha256
+    """One mail is the same bytes (Gmail's All Mail, one mail in two folders). Never the Message-ID alone: any
+    sender can reuse a genuine confirmation's Message-ID, and an earlier copy would hide the real one."""
+    return found.classification.sha256
 
 
 def build_report(

@@ -20,6 +20,7 @@ from verifier.evidence.archive import Archive, ArchiveError
 from verifier.i18n import active
 from verifier.model import Found
 from verifier.recognise.catalogue import catalogue_version
+from verifier.recognise.voice import Voice
 from verifier.report import MailboxResult, Report
 from verifier.scansteps import (
     CATALOGUE_KEY,
@@ -27,8 +28,10 @@ from verifier.scansteps import (
     Warn,
     _mark_present,
     _not_in,
+    _parsed,
     _previous_report,
     _records,
+    _voice,
     collect,
     from_archive,
     judged,
@@ -54,11 +57,13 @@ def state_key(name: str, description: str) -> str:
     return f"{name}: {description}" if name else description
 
 
-def _known(archive: Archive) -> _Known:
+def _known(archive: Archive, voice: Voice | None) -> _Known:
     known = _Known()
-    for record in archive.records():
-        raw = archive.raw(record.id or 0)
-        classification = judged(raw, f"archive #{record.id} {record.location}", known.skipped)
+    stored = [(record, archive.raw(record.id or 0)) for record in archive.records()]
+    parsed = [_parsed(raw) for _, raw in stored]
+    voice = _voice(parsed, voice)  # whose Authentication-Results count, learnt over the whole archive where unknown
+    for (record, raw), one in zip(stored, parsed, strict=True):
+        classification = judged(raw, f"archive #{record.id} {record.location}", known.skipped, voice, one)
         if classification is not None:
             found = Found(classification, record.folder, record.location, raw, True, record.mailbox)
             known.mails.append((record.source, found))
@@ -84,7 +89,7 @@ def _label(name: str, text: str) -> str:
 
 
 def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental: bool, known: _Known,
-          checked_at: datetime, warn: Warn) -> tuple[str, list[Found]]:
+          checked_at: datetime, warn: Warn, voice: Voice | None) -> tuple[str, list[Found]]:
     key = state_key(box.name, source.description)
     if archive is not None and incremental:
         try:
@@ -95,7 +100,7 @@ def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental
             # that older wording judged "unrelated" is judged again (archived ones are re-judged on every run)
         except sqlite3.Error as err:
             warn(active()("cli.archive_unread", why=_unreadable(archive, err)))
-    found = [replace(item, mailbox=box.name) for item in collect(source, box.since)]
+    found = [replace(item, mailbox=box.name) for item in collect(source, box.since, box.voice or voice)]
     # before the archive write: the source's state for the next run includes which archived mails are still there
     earlier = _mark_present(source, _not_in(known.of(key, source.description), found))
     if archive is not None:
@@ -110,14 +115,14 @@ def _scan(box: Mailbox, source: MailSource, archive: Archive | None, incremental
 
 
 def _read(box: Mailbox, archive: Archive | None, known: _Known, incremental: bool, checked_at: datetime,
-          warn: Warn, *, lone: bool) -> _Read:
+          warn: Warn, voice: Voice | None, *, lone: bool) -> _Read:
     from verifier.signin.secrets import redact
 
     source: MailSource | None = None
     try:
         source = box.open()
         source.stats = ScanStats()  # this run's numbers only: `watch` checks the same source again and again
-        key, found = _scan(box, source, archive, incremental, known, checked_at, warn)
+        key, found = _scan(box, source, archive, incremental, known, checked_at, warn, voice)
     except (VerifierError, OSError) as err:
         if lone:
             raise  # the only mailbox: its failure is the run's error, never a verdict
@@ -145,6 +150,7 @@ def check_mailboxes(
     incremental: bool = True,
     warn: Warn = lambda _message: None,
     lone: bool = False,
+    voice: Voice | None = None,
 ) -> Outcome:
     """Read every mailbox in turn (only what is new since the last run, where the archive remembers one), keep what
     is worth keeping, then one verdict over all their mail and the archive's, remembered for the next run."""
@@ -153,11 +159,11 @@ def check_mailboxes(
     combined = "mailboxes: " + ", ".join(box.name for box in mailboxes)
     if archive is not None:
         try:
-            known = _known(archive)
+            known = _known(archive, voice)
         except sqlite3.Error as err:  # the archive helps a check; it never stops one — the scan is then complete
             warn(active()("cli.archive_unread", why=_unreadable(archive, err)))
             archive = None
-    reads = [_read(box, archive, known, incremental, checked_at, warn, lone=lone) for box in mailboxes]
+    reads = [_read(box, archive, known, incremental, checked_at, warn, voice, lone=lone) for box in mailboxes]
     if lone:
         combined = reads[0].key
     if archive is not None:
@@ -204,15 +210,18 @@ def check_mailboxes(
 
 
 def check(source: MailSource, groups: list[Group], since: date, **options: object) -> Outcome:
-    """The session's only mailbox, through the same pipeline (its failure raises; the caller closes the source)."""
+    """The session's only mailbox, through the same pipeline (its failure raises; the caller closes the source).
+    Options as check_mailboxes: strict, archive, incremental, warn, voice."""
     return check_mailboxes([Mailbox(LONE, lambda: source, since)], groups, lone=True, **options)  # type: ignore[arg-type]
 
 
-def report_from_archive(archive: Archive, groups: list[Group], *, strict: bool = False) -> Outcome:
+def report_from_archive(
+    archive: Archive, groups: list[Group], *, strict: bool = False, voice: Voice | None = None
+) -> Outcome:
     """The verdict from the archive alone (no mailbox): every stored mail, judged with today's rules."""
     checked_at = datetime.now(UTC)
     skipped: list[str] = []
-    found = from_archive(archive, archived=False, skipped=skipped)
+    found = from_archive(archive, archived=False, skipped=skipped, voice=voice)
     # the mailboxes the evidence came from, not the archive's file path (the proof names that on its own line)
     mailboxes = "; ".join(sorted({record.source for record in archive.records()})) or "–"
     report = build_report(

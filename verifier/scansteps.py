@@ -15,7 +15,9 @@ from verifier.evidence.archive import Archive
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.model import Classification, Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
-from verifier.recognise.classify import classify_raw
+from verifier.recognise.classify import classify  # classify_raw: the one bytes→verdict path
+from verifier.recognise.mailtext import ParsedMail, parse_mail
+from verifier.recognise.voice import Voice, of_mailbox
 from verifier.report import Report
 from verifier.sources import Criteria, MailSource
 
@@ -47,21 +49,37 @@ def _failed(raw: bytes, where: str, err: BaseException) -> str:
     return f"{where}{head}: could not be read ({type(err).__name__}); left out, the check went on"
 
 
-def judged(raw: bytes, where: str, skipped: list[str]) -> Classification | None:
+def judged(
+    raw: bytes, where: str, skipped: list[str], voice: Voice | None = None, parsed: ParsedMail | None = None
+) -> Classification | None:
     """One mail's classification; a mail that breaks the parser or the classifier is skipped with a reason, never
-    the end of the check (nothing a sender writes may stop it)."""
+    the end of the check (nothing a sender writes may stop it). ``voice``: whose Authentication-Results count."""
     try:
-        return classify_raw(raw)
+        return classify(parsed if parsed is not None else parse_mail(raw), voice)
     except Exception as err:  # RecursionError, MemoryError-free pathologies, a codec that raises: one mail only
         log.warning("mail at %s could not be classified: %s", where, type(err).__name__)
         skipped.append(_failed(raw, where, err))
         return None
 
 
-def collect(source: MailSource, since: date) -> list[Found]:
+def _parsed(raw: bytes) -> ParsedMail | None:
+    try:
+        return parse_mail(raw)
+    except Exception:  # judged() parses it again and reports why it was left out
+        return None
+
+
+def _voice(parsed: Sequence[ParsedMail | None], voice: Voice | None) -> Voice:
+    """Read first, then judge: whose Authentication-Results count is a property of the whole mailbox (voice.py)."""
+    return of_mailbox([p for p in parsed if p is not None], voice)
+
+
+def collect(source: MailSource, since: date, voice: Voice | None = None) -> list[Found]:
+    """Judged while the source streams (a mail that fails is marked for a retry before the source's state is
+    final). ``voice``: the configured account's provider; without one each mail is judged by its own recipient."""
     found = []
     for mail in source.messages(meta_criteria(since)):
-        classification = judged(mail.raw, mail.location, source.stats.skipped)
+        classification = judged(mail.raw, mail.location, source.stats.skipped, voice)
         if classification is None:
             source.retry(mail.location)
         else:
@@ -69,26 +87,27 @@ def collect(source: MailSource, since: date) -> list[Found]:
     return found
 
 
-def from_archive(archive: Archive, *, archived: bool = True, skipped: list[str] | None = None) -> list[Found]:
+def from_archive(
+    archive: Archive, *, archived: bool = True, skipped: list[str] | None = None, voice: Voice | None = None
+) -> list[Found]:
     """Every mail in the archive, classified again with today's rules."""
+    stored = [(record, archive.raw(record.id or 0)) for record in archive.records()]
+    parsed = [_parsed(raw) for _, raw in stored]
+    voice = _voice(parsed, voice)
     kept = []
-    for record in archive.records():
-        raw = archive.raw(record.id or 0)
-        classification = judged(raw, f"archive #{record.id} {record.location}", [] if skipped is None else skipped)
+    for (record, raw), one in zip(stored, parsed, strict=True):
+        where = f"archive #{record.id} {record.location}"
+        classification = judged(raw, where, [] if skipped is None else skipped, voice, one)
         if classification is not None:
             kept.append(Found(classification, record.folder, record.location, raw, archived, record.mailbox))
     return kept
 
 
 def _not_in(known: list[Found], found: Sequence[Found]) -> list[Found]:
-    """The archived mails this scan did not bring (the same bytes, or the same Message-ID)."""
-    seen = ({f.classification.sha256 for f in found} | {f.classification.message_id for f in found}) - {""}
-
-    def brought(item: Found) -> bool:
-        c = item.classification
-        return c.sha256 in seen or c.message_id in seen  # "" is never in seen
-
-    return [item for item in known if not brought(item)]
+    """The archived mails this scan did not bring: the same bytes. Never by Message-ID alone, which any sender can
+    copy: a mail reusing a genuine confirmation's Message-ID must not hide it."""
+    seen = {f.classification.sha256 for f in found}
+    return [item for item in known if item.classification.sha256 not in seen]
 
 
 def _mark_present(source: MailSource, archived: list[Found]) -> list[Found]:

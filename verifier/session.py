@@ -10,6 +10,7 @@ from pathlib import Path
 
 from verifier.config import ImapSettings, MailboxSettings, Settings, load_settings, resolve_config_path
 from verifier.errors import ConfigError
+from verifier.recognise.voice import Voice, for_account
 from verifier.sources import Mailbox, MailSource
 
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
@@ -29,6 +30,8 @@ class Session:
     # several [[mailboxes]]: one check reads them all (open_source then refuses: `watch` and `login` need one)
     mailboxes: list[Mailbox] = field(default_factory=list)
     since: date | None = None  # a [[mailboxes]] entry's own `since`; else [imap] since
+    # The provider whose Authentication-Results count: the IMAP account's; for local mail, learnt from the mails.
+    voice: Voice | None = None
 
     @property
     def scan_since(self) -> date:
@@ -57,13 +60,16 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
             session = _single(settings, chosen, interactive)
         elif mailbox:
             open_local(mailbox)  # fail early, with its one-line error, if the path is wrong
-            session = Session(settings, lambda: open_local(mailbox))
+            # A configured address says who the user is; without one, the mails' recipients do (recognise/voice.py).
+            voice = for_account(None, settings.imap.username) if settings.imap.username else None
+            session = Session(settings, lambda: open_local(mailbox), voice=voice)
         elif len(boxes) > 1:
             session = Session(settings, _needs_one(boxes), [_mailbox(box, interactive) for box in boxes])
         elif boxes and boxes[0].mailbox:
             session = _single(settings, boxes[0], interactive)
         else:
-            session = Session(settings, _imap_opener(settings.imap, interactive))
+            voice = for_account(settings.imap.host, settings.imap.username)
+            session = Session(settings, _imap_opener(settings.imap, interactive), voice=voice)
     if not settings.groups:
         raise ConfigError(key="no_groups")
     return session
@@ -76,7 +82,7 @@ def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Sess
         spec = box.mailbox
         open_local(spec)
         return Session(settings, lambda: open_local(spec), since=box.since)
-    return Session(settings, _imap_opener(box, interactive), since=box.since)
+    return Session(settings, _imap_opener(box, interactive), since=box.since, voice=for_account(box.host, box.username))
 
 
 def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
@@ -101,7 +107,8 @@ def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
         def open_one() -> MailSource:
             return _imap_opener(box, interactive)()
 
-    return Mailbox(box.label, open_one, box.since)
+    voice = for_account(None if box.mailbox else box.host, box.username) if box.username else None
+    return Mailbox(box.label, open_one, box.since, voice)
 
 
 def _imap_opener(settings: ImapSettings, interactive: bool) -> Callable[[], MailSource]:

@@ -93,7 +93,9 @@ def _run(session: object, **options: object) -> object:
         return check_mailboxes(session.mailboxes, session.settings.groups, warn=warn, **options)  # type: ignore
     source = session.open_source()  # type: ignore[attr-defined]
     try:
-        return run_check(source, session.settings.groups, session.scan_since, warn=warn, **options)  # type: ignore
+        return run_check(
+            source, session.settings.groups, session.scan_since, warn=warn, voice=session.voice, **options  # type: ignore
+        )
     finally:
         source.close()
 
@@ -159,6 +161,7 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
     from verifier.config import load_settings, resolve_config_path
     from verifier.evidence.archive import Archive, resolve_archive_path
     from verifier.evidence.files import report_format
+    from verifier.recognise.voice import for_account
     from verifier.scan import report_from_archive
     from verifier.session import demo_dir
 
@@ -166,7 +169,8 @@ def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo
     config = demo_dir() / "config.toml" if demo else resolve_config_path(obj["config_path"])
     settings = load_settings(config)
     with Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False) as archive:
-        outcome = report_from_archive(archive, settings.groups, strict=strict)
+        voice = for_account(settings.imap.host, settings.imap.username)  # whose headers count: the user's provider
+        outcome = report_from_archive(archive, settings.groups, strict=strict, voice=voice)
         _write_proof(outcome, Path(path), fmt, obj["lang"], archive, _stamp_kept(archive, settings), settings)
 
 

@@ -89,7 +89,9 @@ def watch(
         def check_once():
             with run_lock(lock_path if use_archive else None):
                 since = session.scan_since
-                outcome = run_check(source, settings.groups, since, strict=strict, archive=archive, warn=warn)
+                outcome = run_check(
+                    source, settings.groups, since, strict=strict, archive=archive, warn=warn, voice=session.voice
+                )
             return outcome.report
 
     last: list = []  # the reports of several mailboxes: the last one decides the exit code if one stays unread

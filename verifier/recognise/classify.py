@@ -11,6 +11,7 @@ from verifier.recognise.mailtext import ParsedMail, normalise, parse_mail, tidy
 from verifier.recognise.ownwords import OwnWords, own_words
 from verifier.recognise.reasons import kind_reason, read_reason, trust_reason
 from verifier.recognise.trust import judge, meta_domain_of
+from verifier.recognise.voice import Voice
 
 _COUNTED = (Kind.CONFIRMATION, Kind.RECEIPT, Kind.CODE, Kind.REJECTION)
 
@@ -79,7 +80,8 @@ def _own_kind(parsed: ParsedMail, words: OwnWords, decided: KindVerdict, from_me
 
 
 def classify_raw(raw: bytes) -> Classification:
-    """The one path from bytes to a classification, shared by check, watch, report and inspect."""
+    """The one path from bytes to a classification, shared by check, watch, report and inspect (the provider judged
+    from the mail alone; a scan judges it per mailbox, see recognise/voice.py)."""
     return classify(parse_mail(raw))
 
 
@@ -91,13 +93,14 @@ def is_converted(raw: bytes) -> bool:
     return any(line.lower().startswith(marker) for line in head.splitlines())
 
 
-def classify(parsed: ParsedMail) -> Classification:
+def classify(parsed: ParsedMail, voice: Voice | None = None) -> Classification:
+    """``voice``: the user's provider's header form for the mailbox (default: judged from this mail alone)."""
     shown = tidy(parsed.subject + "\n" + parsed.text)
     from_meta = meta_domain_of(parsed.from_domain) is not None if parsed.from_domain else False
     words = own_words(parsed, from_meta)
     decided = decide(normalise(words.text))
     kind, quoted, details = _own_kind(parsed, words, decided, from_meta)
-    verdict = judge(parsed)
+    verdict = judge(parsed, voice)
     trust = verdict.trust
     details += verdict.details
     forward = find_forward(parsed)

@@ -1,8 +1,10 @@
-"""The tool's own DKIM check (dkimpy) for mails whose provider left no verdict, e.g. a saved .eml.
+"""The tool's own DKIM check (dkimpy), the strongest evidence a mail can carry: nothing in it is believed, the
+signature is verified against the key its domain publishes.
 
 A key that cannot be fetched (offline, DNS failure, timeout) is "no evidence", never an exception. A signature that
 does not verify is also only "no evidence" for trust: saved copies get re-encoded and Meta rotates keys, so a failed
-own check must not brand a genuine old mail as phishing; it simply never makes a mail ``verified``.
+own check must not brand a genuine old mail as phishing; it simply never makes a mail ``verified``. A signature
+counts only when it covers From and the whole body: with ``l=`` an attacker may append text after the signed length.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from verifier.recognise.dkimlength import unsigned_tail
 from verifier.recognise.dnskey import TxtAnswer, resolver_lookup
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ logging.getLogger("dkimpy").setLevel(logging.CRITICAL)
 # dkimpy's dnsfunc: (b"selector._domainkey.domain.", timeout=seconds) -> TXT record bytes or None
 KeyLookup = Callable[..., bytes | None]
 DNS_TIMEOUT = 3.0
+MAX_SIGNATURES = 8  # real mail carries one to three; each costs a key lookup
 
 
 class DkimOutcome(StrEnum):
@@ -31,6 +35,16 @@ class DkimOutcome(StrEnum):
     FAIL = "fail"
     NO_KEY = "no_key"
     NOT_SIGNED = "not_signed"
+    UNSIGNED_TAIL = "unsigned_tail"  # l= leaves body text after the signed length
+    FROM_NOT_SIGNED = "from_not_signed"
+
+
+@dataclass(frozen=True)
+class Signature:
+    domain: str  # d=, lower-cased
+    selector: str  # s=
+    headers: tuple[str, ...]  # h=, lower-cased
+    length: int | None  # l=, or None
 
 
 @dataclass(frozen=True)
@@ -95,19 +109,52 @@ def _remembered(lookup: KeyLookup) -> KeyLookup:
     return remembering
 
 
-def signing_domains(raw: bytes) -> list[str]:
-    """The d= of every DKIM-Signature, topmost first (lower-cased). Read as dkimpy reads them (its rfc822_parse
-    and parse_tag_value), without importing dkimpy: every classification asks this, few need dkimpy itself."""
+def _text(value: bytes | None) -> str:
+    return (value or b"").decode("ascii", "replace").strip()
+
+
+def signatures(raw: bytes) -> list[Signature]:
+    """Every DKIM-Signature, topmost first; one whose tags cannot be read has an empty domain. Read as dkimpy reads
+    them (its rfc822_parse and parse_tag_value), without importing dkimpy: every classification asks this."""
     fields = _header_fields(raw)
     if fields is None:  # broken header block: nothing to check
         return []
-    domains = []
+    found: list[Signature] = []
     for name, value in fields:
         if name.lower() != b"dkim-signature":
             continue
         tags = _tag_values(value)
-        domains.append(tags.get(b"d", b"").decode("ascii", "replace").lower() if tags is not None else "")
-    return domains
+        if tags is None:
+            found.append(Signature("", "", (), None))
+            continue
+        length = _text(tags.get(b"l"))
+        found.append(
+            Signature(  # d= and s= are the sender's to choose: only what a DNS name can hold is kept
+                domain=_printable(tags.get(b"d", b"").strip(), _NAME_CHARS).lower(),
+                selector=_printable(tags.get(b"s", b"").strip(), _NAME_CHARS),
+                headers=tuple(h.strip().lower() for h in _text(tags.get(b"h")).split(":") if h.strip()),
+                length=int(length) if length.isdigit() else None,
+            )
+        )
+    return found
+
+
+def signing_domains(raw: bytes) -> list[str]:
+    """The d= of every DKIM-Signature, topmost first (lower-cased)."""
+    return [signature.domain for signature in signatures(raw)]
+
+
+def any_unsigned_tail(raw: bytes, wanted: Callable[[str], bool]) -> bool:
+    """Does some signature by a wanted domain leave body text unsigned (l=)? Decided without any key lookup."""
+    return any(
+        signature.domain and wanted(signature.domain) and unsigned_tail(raw, index, signature.length)
+        for index, signature in enumerate(signatures(raw)[:MAX_SIGNATURES])
+    )
+
+
+def key_lookup(lookup: KeyLookup | None = None) -> KeyLookup:
+    """The key lookup in use, remembering answers for a few minutes (also for the ARC check)."""
+    return _remembered(lookup or _lookup)
 
 
 _HEADER_NAME = re.compile(rb"([\x21-\x7e]+?):")
@@ -225,9 +272,26 @@ def verify_against(raw: bytes, index: int, record: str) -> bool:
     return result.outcome is DkimOutcome.PASS
 
 
+_ORDER = "pass unsigned_tail fail from_not_signed no_key not_signed"  # which outcome a mail's best signature reports
+_RANK = {DkimOutcome(name): rank for rank, name in enumerate(_ORDER.split())}
+
+
 def check(raw: bytes, wanted: Callable[[str], bool], lookup: KeyLookup | None = None) -> DkimResult:
-    """Verify the first DKIM signature whose d= satisfies ``wanted`` (aligned with the From's organisation)."""
-    for index, domain in enumerate(signing_domains(raw)):
-        if domain and wanted(domain):
-            return _verify(raw, index, domain, lookup or _lookup)
-    return DkimResult(DkimOutcome.NOT_SIGNED)
+    """Verify every DKIM signature whose d= satisfies ``wanted`` (aligned with the From's organisation): one valid
+    signature that covers From and the whole body is enough (RFC 6376 §6.1), whatever the others say."""
+    best = DkimResult(DkimOutcome.NOT_SIGNED)
+    remembering = key_lookup(lookup)
+    for index, signature in enumerate(signatures(raw)[:MAX_SIGNATURES]):
+        if not signature.domain or not wanted(signature.domain):
+            continue
+        if "from" not in signature.headers:
+            result = DkimResult(DkimOutcome.FROM_NOT_SIGNED, signature.domain, _selector(raw, index), index)
+        elif unsigned_tail(raw, index, signature.length):  # decided without the key: also when a provider says "pass"
+            result = DkimResult(DkimOutcome.UNSIGNED_TAIL, signature.domain, _selector(raw, index), index)
+        else:
+            result = _verify(raw, index, signature.domain, remembering)
+        if result.outcome is DkimOutcome.PASS:
+            return result
+        if _RANK[result.outcome] < _RANK[best.outcome]:
+            best = result
+    return best

@@ -12,9 +12,10 @@ from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 
+from verifier.recognise.headercheck import duplicated, sender
 from verifier.recognise.mimefix import guess_payload, header_pieces, repair_boundary, safe_decode, unknown_cte
 
 MAX_HTML_CHARS = 600_000  # html.parser is linear but slow (~3 s per MB of table markup); Meta mails are < 100 kB
@@ -60,6 +61,7 @@ class ParsedMail:
     attached_from: str = ""  # From/To of an attached message/rfc822 (a forward as attachment)
     attached_to: str = ""
     problems: list[str] = field(default_factory=list)  # what could not be read, for the reasons shown to the user
+    header_problems: list[str] = field(default_factory=list)  # duplicated or ambiguous headers: a forgery's marks
 
     @property
     def from_domain(self) -> str:
@@ -157,7 +159,7 @@ def _own_parts(message: Message, problems: list[str]) -> tuple[list[str], list[s
     while todo:
         part = todo.pop(0)
         ctype = part.get_content_type()
-        if ctype == "message/rfc822" or _is_attachment(part):
+        if part.get_content_maintype() == "message" or ctype == "text/rfc822-headers" or _is_attachment(part):
             continue  # someone else's mail, or a file: not the sender's own words
         if part.is_multipart():
             payload = part.get_payload()
@@ -191,8 +193,8 @@ def _read_attached_message(message: Message, parsed: ParsedMail) -> None:
         parsed.has_attached_message = True
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            parsed.attached_from = parseaddr(_header_text(inner[0].get("From")))[1].lower()
-            parsed.attached_to = parseaddr(_header_text(inner[0].get("To")))[1].lower()
+            parsed.attached_from = sender(inner[0]).address
+            parsed.attached_to = next((a.lower() for _, a in getaddresses([str(inner[0].get("To", ""))]) if a), "")
         return
 
 
@@ -258,9 +260,12 @@ def _parse_structure(raw: bytes, parsed: ParsedMail) -> tuple[Message | None, li
 
 def _fill_headers(parsed: ParsedMail, message: Message) -> None:
     parsed.subject = _SPACE.sub(" ", _header_text(message.get("Subject"))).strip()
-    name, addr = parseaddr(_header_text(message.get("From")))
-    parsed.from_name, parsed.from_addr = name.strip(), addr.strip().lower()
-    parsed.to = [a.lower() for _, a in getaddresses([_header_text(v) for v in message.get_all("To", [])]) if a]
+    parsed.header_problems = [f"{name} appears more than once" for name in duplicated(message)]
+    who = sender(message)
+    parsed.from_name, parsed.from_addr = who.name, who.address
+    parsed.header_problems += who.problems
+    # Addresses parsed before decoding, as for From: an encoded-word is a display name, never an address.
+    parsed.to = [a.lower() for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
     parsed.message_id = str(message.get("Message-ID", "")).strip()
     try:
         sent = parsedate_to_datetime(str(message.get("Date", "")))

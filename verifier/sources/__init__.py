@@ -44,6 +44,8 @@ class Mailbox:
     name: str  # as the config names it (default: the username, or the local source as written)
     open: Callable[[], MailSource]
     since: date
+    # whose Authentication-Results count for this mailbox (recognise.voice.Voice; opaque here, below the seam)
+    voice: object | None = None
 
 
 @dataclass
