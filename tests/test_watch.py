@@ -116,19 +116,6 @@ def test_watch_times_out_with_exit_1(dovecot: DovecotServer, tmp_path: Path):
     assert "No confirmation by" in stdout
 
 
-def test_watch_a_local_maildir(tmp_path: Path):
-    import mailbox
-
-    from helpers import write_config
-
-    box = mailbox.Maildir(tmp_path / "md", create=True)
-    config = write_config(tmp_path, {})
-    process = start_watch(config, "--mailbox", f"maildir:{tmp_path / 'md'}", "--timeout", "30s", "--group", "Bello")
-    box.add(mail(EN_CONFIRMATION, user="bello.der.hund"))
-    code, stdout, stderr = finish(process)
-    assert code == 0, stdout + stderr
-
-
 def test_bad_timeout_and_unknown_group_are_exit_2(tmp_path: Path):
     from helpers import run, write_config
 
@@ -149,7 +136,7 @@ def test_ctrl_c_ends_watch_cleanly(dovecot: DovecotServer, tmp_path: Path):
     assert "interrupted" in stderr and "Traceback" not in stderr
 
 
-def test_watch_goes_through_the_checks_pipeline_and_keeps_the_evidence(tmp_path: Path, private_archive: Path):
+def test_watch_a_local_maildir_through_checks_pipeline_keeps_the_evidence(tmp_path: Path, private_archive: Path):
     import mailbox
 
     from helpers import write_config
