@@ -17,6 +17,41 @@ def write_pem(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
+def key_usage(*, sign: bool) -> x509.KeyUsage:
+    """A CA's key signs certificates; an end entity's signs data (for a TSA: with non-repudiation)."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=not sign,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=sign,
+        crl_sign=sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_ca(common_name: str, not_before: dt.datetime, not_after: dt.datetime):
+    """A self-signed root CA (EC P-256): its key and certificate."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(key_usage(sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ca_key, ca_cert
+
+
 def make_certs(directory: Path, names: list[str]) -> tuple[Path, Path, Path]:
     """Create a CA plus a server cert whose SAN holds ``names``.
 
@@ -27,37 +62,8 @@ def make_certs(directory: Path, names: list[str]) -> tuple[Path, Path, Path]:
     not_before = now - dt.timedelta(days=1)
     not_after = now + dt.timedelta(days=30)
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "verifier test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca_cert = make_ca("verifier test CA", not_before, not_after)
+    ca_name = ca_cert.subject
 
     sans: list[x509.GeneralName] = []
     for name in names:
