@@ -14,6 +14,11 @@ from verifier.signin.secrets import imap_password, remember_secret, run_secret_c
 class Credentials(Protocol):
     def login(self, client: object, username: str) -> None: ...
 
+    def primed(self) -> Credentials:
+        """The same login with its secret fetched now, on the caller's thread: a password prompt needs the terminal,
+        so a connection made on a background thread must not be the one to ask."""
+        ...
+
 
 @dataclass
 class PasswordLogin:
@@ -21,6 +26,10 @@ class PasswordLogin:
 
     def login(self, client, username: str) -> None:
         password_login(client, username, self.password())
+
+    def primed(self) -> PasswordLogin:
+        password = self.password()
+        return PasswordLogin(lambda: password)
 
 
 def password_login(client, username: str, password: str) -> None:
@@ -68,6 +77,10 @@ class OAuth2Login:
 
     def login(self, client, username: str) -> None:
         client.oauth2_login(username, remember_secret(self.token()))
+
+    def primed(self) -> OAuth2Login:
+        token = self.token()
+        return OAuth2Login(lambda: token)  # for one connection: a reconnect asks for a fresh token
 
 
 def token_provider(

@@ -87,8 +87,11 @@ class ImapConnector:
                 raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
         return context
 
-    def connect(self, first_command: Callable[[object], None] | None = None) -> object:
-        """``first_command`` (given the client) replaces the check after login, so that it costs no round trip."""
+    def connect(
+        self, first_command: Callable[[object], None] | None = None, credentials: Credentials | None = None
+    ) -> object:
+        """``first_command`` (given the client) replaces the check after login, so that it costs no round trip;
+        ``credentials`` (primed ones) replace the connector's own for this connection."""
         import imapclient
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
@@ -113,7 +116,7 @@ class ImapConnector:
                 client.starttls(self._ssl_context())
             username = self.settings.username or ""
             try:
-                self._credentials.login(client, username)
+                (credentials or self._credentials).login(client, username)
             except LoginError as err:
                 # imapclient reports a connection that broke during LOGIN/AUTHENTICATE as a refused login too:
                 # that is the network (exit 4), not the password (exit 3)
