@@ -53,6 +53,13 @@ class ImapConnector:
         self._detected: str | None = None  # tls = "auto" on a port other than 993: found out once per run
         self._trust = TrustStore(settings.ca_file)
 
+    def sibling(self) -> ImapConnector:
+        """Another connector to the same mailbox (watch's IDLE connections) that starts from what this one found out:
+        the TLS mode of an "auto" port, and whether the lazy CA directory vouches for the server."""
+        other = ImapConnector(self.settings, self._credentials)
+        other._detected, other._trust = self._detected, self._trust
+        return other
+
     def _tls_mode(self) -> str:
         mode = self.settings.tls
         if mode == "auto":
