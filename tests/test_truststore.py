@@ -4,6 +4,7 @@ instead of the whole bundle before it, the full store as a second try, and verif
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ from verifier.config import ImapSettings
 from verifier.errors import ConfigError, MailboxError
 from verifier.signin.credentials import PasswordLogin
 from verifier.sources.imapconn import ImapConnector
+from verifier.sources import truststore
 from verifier.sources.truststore import TrustStore, lazy_capath
 
 FALLBACK = "did not verify against the CA directory"
@@ -101,6 +103,23 @@ def test_the_full_store_is_the_second_try_and_stays(dovecot: DovecotServer, tmp_
     # the lazy directory failed for this server: the next connection goes to the full store straight away
     assert not imap._trust.lazy
     assert imap._ssl_context().cert_store_stats()["x509_ca"] > 1
+
+
+def test_the_full_store_recovers_a_ca_the_directory_lacks(
+    dovecot: DovecotServer, tmp_path: Path, lazy_env, monkeypatch: pytest.MonkeyPatch, caplog
+):
+    # A distro whose hashed directory lacks a CA its full store has: the lazy store searches a directory without the
+    # test CA, the full default store (SSL_CERT_DIR) holds it.
+    lazy_env(hashed_dir(tmp_path / "full", dovecot.ca_file))
+    sparse = hashed_dir(tmp_path / "sparse", other_ca(tmp_path))
+    monkeypatch.setattr(truststore, "lazy_capath", lambda: str(sparse))
+    caplog.set_level(logging.DEBUG, logger=truststore.__name__)
+    imap = connector(dovecot)
+    imap.connect().logout()
+    assert caplog.text.count(FALLBACK) == 1 and str(sparse) in caplog.text
+    # watch's IDLE connections start from what the first connection found out: no second failed handshake
+    imap.sibling().connect().logout()
+    assert caplog.text.count(FALLBACK) == 1
 
 
 def test_ssl_cert_file_keeps_the_eager_default_store(dovecot: DovecotServer, tmp_path: Path, monkeypatch):
