@@ -19,8 +19,8 @@ from helpers import PASSWORD_ENV, imap_config, run, run_json
 from verifier.config import ImapSettings
 from verifier.errors import ConfigError, MailboxError
 from verifier.signin.credentials import PasswordLogin
-from verifier.sources.imapconn import ImapConnector
 from verifier.sources import truststore
+from verifier.sources.imapconn import ImapConnector
 from verifier.sources.truststore import TrustStore, lazy_capath
 
 FALLBACK = "did not verify against the CA directory"
