@@ -103,7 +103,7 @@ class ImapSource:
 
         self.open_client()
         watched = [f.name for f in self.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
-        fresh = lambda: ImapConnector(self.settings, self._credentials).connect()  # noqa: E731
+        fresh = lambda: self._connector.sibling().connect()  # noqa: E731
         return [FolderWaiter(fresh, folder, wakeup) for folder in watched]
 
     def close(self) -> None:
