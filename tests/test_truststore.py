@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -172,6 +173,11 @@ def test_which_directories_count_as_lazy(tmp_path: Path, lazy_env, monkeypatch: 
     assert lazy_capath() == str(hashed)
     monkeypatch.setenv("SSL_CERT_FILE", "")  # set, even empty: the user's choice, left to OpenSSL
     assert lazy_capath() is None
+    monkeypatch.setenv("SSL_CERT_FILE", str(other_ca(tmp_path)))  # a bundle of the user's own: eager
+    assert lazy_capath() is None
+    # the system's own bundle, as many shells and images export it (this machine's does): nothing chosen
+    monkeypatch.setenv("SSL_CERT_FILE", ssl.get_default_verify_paths().openssl_cafile)
+    assert lazy_capath() == str(hashed)
 
 
 def test_a_bad_ca_file_is_still_a_config_error(tmp_path: Path, lazy_env):

@@ -26,17 +26,24 @@ _NAME_MISMATCH = frozenset({62, 63, 64})  # X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL
 
 def lazy_capath() -> str | None:
     """The hashed CA directory OpenSSL would search (``SSL_CERT_DIR``, else the build's default), or None where the
-    full default store must be used: the user pointed OpenSSL at a file (``SSL_CERT_FILE``, which the directory alone
-    would ignore), the directory is missing (``SSL_CERT_DIR`` may also be a list, which only OpenSSL's own default
-    loading understands) or it holds no hash-named CA."""
+    full default store must be used: the user pointed OpenSSL at a file of their own (``SSL_CERT_FILE``, which the
+    directory alone would ignore), the directory is missing (``SSL_CERT_DIR`` may also be a list, which only
+    OpenSSL's own default loading understands) or it holds no hash-named CA."""
     paths = ssl.get_default_verify_paths()  # resolves SSL_CERT_DIR as OpenSSL does; None unless a directory
-    if paths.openssl_cafile_env in os.environ or not paths.capath:
+    chosen = os.environ.get(paths.openssl_cafile_env)
+    if (chosen is not None and not _default_bundle(chosen, paths)) or not paths.capath:
         return None
     try:
         with os.scandir(paths.capath) as entries:
             return paths.capath if any(_HASHED.fullmatch(entry.name) for entry in entries) else None
     except OSError:
         return None
+
+
+def _default_bundle(chosen: str, paths: ssl.DefaultVerifyPaths) -> bool:
+    """``SSL_CERT_FILE`` naming the system's own bundle (many shells and container images export it so) chooses
+    nothing the default would not: the same distro writes that bundle and the hashed directory."""
+    return bool(chosen) and os.path.realpath(chosen) == os.path.realpath(paths.openssl_cafile)
 
 
 def certificate_failure(err: BaseException | None) -> ssl.SSLCertVerificationError | None:
