@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import require_dovecot
 from dovecot_server import DovecotServer
-from helpers import run_json, statuses
+from helpers import run, run_json, statuses
 from mailbuilder import DE_CONFIRMATION, mail
 from relay import Relay
 
@@ -124,3 +124,46 @@ def test_several_mailboxes_log_in_at_once(tmp_path: Path):
     assert code == 0, document
     assert statuses(document) == {"Privat": "confirmed"}
     assert logged_in_first == [1]
+
+
+def test_the_handshake_runs_while_the_secret_is_fetched(dovecot: DovecotServer):
+    """A keyring lookup or a token refresh overlaps the TCP and TLS handshakes: the secret is asked for only once
+    the connection is under way (one after the other, this password would wait for ever: the bound ends it)."""
+    with Relay(dovecot.imap_port) as relay:
+
+        def password() -> str:
+            _wait_for(lambda: relay.counters.connections == 1)
+            return dovecot.password
+
+        source = _source(dovecot, relay.port, password)
+        source.connect_ahead()
+        assert len(list(source.messages(meta_criteria(date(2024, 1, 1))))) == 0
+        source.close()
+        assert _logins(relay) == 1
+
+
+def test_a_secret_that_cannot_be_had_is_raised_at_once_and_nothing_logs_in(dovecot: DovecotServer):
+    from verifier.errors import ConfigError
+
+    def password() -> str:
+        raise ConfigError(key="command_silent", name="imap.password_command")
+
+    with Relay(dovecot.imap_port) as relay:
+        source = _source(dovecot, relay.port, password)
+        with pytest.raises(ConfigError):
+            source.connect_ahead()
+        _wait_for(lambda: not _login_threads())  # the connection gave up at its login and closed
+        source.close()
+        assert _logins(relay) == 0
+
+
+def test_a_failing_password_command_is_exit_2_with_its_own_message(dovecot: DovecotServer, tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[imap]\nhost = "127.0.0.1"\nport = {dovecot.imap_port}\ntls = "none"\nusername = "{dovecot.user}"\n'
+        f'password_command = "false"\ntimeout = 10\n{GROUPS}',
+        encoding="utf-8",
+    )
+    result = run("--config", str(config), "--lang", "en", "check", "--no-archive")
+    assert result.exit_code == ExitCode.USAGE
+    assert "imap.password_command" in result.stderr and "Traceback" not in result.stderr

@@ -17,6 +17,12 @@ from verifier.sources import Mailbox, MailSource
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
 
 
+def open_local(spec: str) -> MailSource:
+    from verifier.sources.local import open_local as local  # an IMAP run loads none of the local readers
+
+    return local(spec)
+
+
 def demo_dir() -> Path:
     from importlib.resources import files
 
@@ -69,8 +75,6 @@ def _started(box: Mailbox, cleanup: ExitStack) -> Mailbox:
 
 def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
     """``interactive``: a person is at a terminal, so a missing password may be asked for (never under cron)."""
-    from verifier.sources.local import open_local
-
     if demo:
         settings = load_settings(demo_dir() / "config.toml")
         spec = f"maildir:{demo_dir() / 'Maildir'}"
@@ -105,8 +109,6 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
 
 
 def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Session:
-    from verifier.sources.local import open_local
-
     if box.mailbox:
         spec = box.mailbox
         open_local(spec)
@@ -124,8 +126,6 @@ def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
 
 def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
     """Opened lazily: a sign-in that cannot be set up here is this mailbox's error, not the whole check's."""
-    from verifier.sources.local import open_local
-
     if box.mailbox:
         spec = box.mailbox
 

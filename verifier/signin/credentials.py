@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,6 +19,33 @@ class Credentials(Protocol):
         """The same login with its secret fetched now, on the caller's thread: a password prompt needs the terminal,
         so a connection made on a background thread must not be the one to ask."""
         ...
+
+
+class LoginAbandoned(RuntimeError):
+    """The promised secret could not be had: its error was raised where it was fetched, and that is the one shown."""
+
+
+class Promised:
+    """Credentials that arrive later from another thread: a connection made ahead handshakes while the caller fetches
+    the secret (a keyring lookup, a token refresh, a prompt), and its login waits for them."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._credentials: Credentials | None = None
+
+    def keep(self, credentials: Credentials | None) -> None:
+        """None: fetching failed (the caller raises that error itself); the waiting login gives up."""
+        self._credentials = credentials
+        self._ready.set()
+
+    def login(self, client: object, username: str) -> None:
+        self._ready.wait()
+        if self._credentials is None:
+            raise LoginAbandoned("no secret for the login started ahead")
+        self._credentials.login(client, username)
+
+    def primed(self) -> Promised:
+        return self
 
 
 @dataclass

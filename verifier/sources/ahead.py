@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from verifier.signin.credentials import Credentials, Promised
+
 T = TypeVar("T")
 
 
@@ -34,3 +36,17 @@ class Ahead(Generic[T]):
         if error is not None:
             raise error
         return self._value  # type: ignore[return-value]
+
+
+def login_ahead(connect: Callable[[Credentials], T], credentials: Credentials, name: str) -> Ahead[T]:
+    """``connect`` started now with credentials that are fetched meanwhile, here on the caller's thread: a prompt
+    needs the terminal, and a keyring lookup or a token refresh then overlaps the TCP and TLS handshakes. If the
+    secret cannot be had, that error is raised here; the connection gives up at its login and closes."""
+    promised = Promised()
+    ahead = Ahead(lambda: connect(promised), name)
+    fetched = None
+    try:
+        fetched = credentials.primed()
+    finally:
+        promised.keep(fetched)
+    return ahead

@@ -16,7 +16,7 @@ from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.signin.credentials import Credentials
 from verifier.sources import Criteria, ScanStats, Wakeup
-from verifier.sources.ahead import Ahead
+from verifier.sources.ahead import Ahead, login_ahead
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapfolders import Folder, Survey, survey
 from verifier.sources.imapmemory import Memory, location, parse_location
@@ -73,11 +73,10 @@ class ImapSource:
 
     def connect_ahead(self) -> None:
         """Start connecting now, on a background thread, so that the handshake, login and folder survey overlap the
-        rest of the start-up; the first use waits for it. The secret is fetched first, here (it may be asked for)."""
+        rest of the start-up; the first use waits for it. The secret is fetched here meanwhile (ahead.py)."""
         if self._client is None and self._ahead is None:
-            credentials = self._credentials.primed()
-            connect = lambda: self._connector.connect(self._take_survey, credentials)  # noqa: E731
-            self._ahead = Ahead(connect, name=f"login {self.settings.host}")
+            connect = lambda credentials: self._connector.connect(self._take_survey, credentials)  # noqa: E731
+            self._ahead = login_ahead(connect, self._credentials, name=f"login {self.settings.host}")
 
     def _take_survey(self, client: object) -> None:
         # the folder an earlier scan on this connection left open: its STATUS is the session's old view of it
