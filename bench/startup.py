@@ -12,7 +12,6 @@ over click (which `--help` needs too). Whole-process wall times, best and median
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -21,16 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-CONFIG = """[imap]
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-username = "bench@example.org"
-timeout = 30
-[[groups]]
-name = "Privat"
-accounts = [ {{ platform = "instagram", username = "lord.canterville" }} ]
-"""
+from importtime import stand_in  # the same stand-in server and config
 
 
 def whole(argv: list[str], env: dict[str, str]) -> float:
@@ -63,13 +53,7 @@ def main() -> None:
     parser.add_argument("--tool-root", help="a checkout whose verifier/ to measure instead of this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work, socket.create_server(("127.0.0.1", 0)) as server:
-        config = Path(work) / "config.toml"
-        config.write_text(CONFIG.format(port=server.getsockname()[1]), encoding="utf-8")
-        env = {
-            **os.environ,
-            "VERIFY_OBJECTION_IMAP__PASSWORD": "not-a-real-password",
-            "VERIFY_OBJECTION_ARCHIVE__PATH": str(Path(work) / "evidence.sqlite"),
-        }
+        config, env = stand_in(Path(work), server)
         if args.tool_root:
             env["PYTHONPATH"] = args.tool_root
         tool = [sys.executable, "-m", "verifier"]
