@@ -22,16 +22,19 @@ from pathlib import Path
 
 from importtime import stand_in  # the same stand-in server and config
 
+# `python -m` puts the working directory first on sys.path, before PYTHONPATH: run from one that holds no verifier/
+EMPTY_DIR = tempfile.mkdtemp(prefix="bench-cwd")
+
 
 def whole(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=EMPTY_DIR)
     return time.perf_counter() - started
 
 
 def first_connection(argv: list[str], env: dict[str, str], server: socket.socket) -> float:
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=EMPTY_DIR)
     try:
         server.settimeout(30)
         connection, _ = server.accept()
