@@ -1,5 +1,6 @@
 """The tool's exceptions and the exit code each one means (a fault is never a verdict)."""
 
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -17,7 +18,9 @@ class VerifierError(Exception):
 
     Raised as ``ConfigError(key="no_config", path=...)`` it names an ``[error]`` entry of data/ui/{de,en}.toml, and
     the command line shows it in the user's language (``text(lang)``); ``str(err)`` is the English one, for logs.
-    A plain message (``ConfigError("...")``) still works and is shown as it is."""
+    A plain message (``ConfigError("...")``) still works and is shown as it is; tests/test_error_texts.py allows it only
+    for errors that never reach a user. A parameter that is itself worded per language (another error, a ``Worded``)
+    is worded in the same language as the message around it."""
 
     exit_code: ExitCode = ExitCode.USAGE
 
@@ -35,7 +38,23 @@ class VerifierError(Exception):
             return str(self)
         from verifier.i18n import Texts
 
-        return Texts(lang)(f"error.{self.key}", **self.params)
+        params = {name: value.text(lang) if isinstance(value, VerifierError | Worded) else value
+                  for name, value in self.params.items()}  # fmt: skip
+        return Texts(lang)(f"error.{self.key}", **params)
+
+
+class Worded:
+    """A part of an error message that has its own words per language (a provider's login hint): worded when the
+    message is, in the message's language."""
+
+    def __init__(self, say: Callable[[str], str]) -> None:
+        self.say = say
+
+    def text(self, lang: str) -> str:
+        return self.say(lang)
+
+    def __str__(self) -> str:
+        return self.say("en")
 
 
 class ConfigError(VerifierError):

@@ -46,7 +46,7 @@ class Asker:
                 return parse(str(given))
             except Slip as slip:
                 if not self.interactive:
-                    raise ConfigError(f"{option}: {slip.say(self.t)}") from None
+                    raise ConfigError(key="slip", option=option, why=slip) from None
                 _echo(slip.say(self.t))
         elif not self.interactive:
             if default is None:
@@ -86,7 +86,7 @@ def _preset(answers: dict, email: str) -> Preset | None:
         name = str(answers["provider"]).lower()
         if name not in presets():
             slip = Slip("provider", answer=name, known=", ".join(sorted(presets())))
-            raise ConfigError(f"--provider: {slip.say(Texts('en'))}")
+            raise ConfigError(key="slip", option="--provider", why=slip)
         return presets()[name]
     return preset_for_address(email)
 
@@ -155,7 +155,8 @@ def _microsoft(answers: dict, ask: Asker, t: Texts, values: dict[str, object]) -
 
         name = str(answers.get("oauth2_client") or "thunderbird").lower()
         if name not in named_clients():
-            raise ConfigError(f"--oauth2-client {name!r}: known are {', '.join(sorted(named_clients()))}.")
+            known = ", ".join(sorted(named_clients()))
+            raise ConfigError(key="unknown_oauth_client", option="--oauth2-client", name=name, known=known)
         values["oauth2_client"] = name
         _echo(t("setup.outlook.thunderbird"))
         return True
@@ -220,7 +221,7 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     interactive = at_terminal and not answers.get("non_interactive")
     keep = path.exists() and not answers.get("force")
     if keep and not (interactive and click.confirm(t("init.exists", path=path), err=True)):
-        raise ConfigError(f"{path} exists; pass --force to overwrite it (or --config OTHER_PATH).")
+        raise ConfigError(key="config_exists", path=path)
     imap, groups, email, now = collect(answers, t, interactive, path)
     write_private(path, render_config(imap, groups, address=email) + timestamp_section(answers.get("timestamp_url")))
     _echo(t("init.written", path=path))
@@ -255,9 +256,10 @@ def explain_failure(t: Texts, path: Path, imap: ImapSettings, action: Callable[[
     try:
         action()
     except VerifierError as err:
-        _echo(f"verify-objection: {clean_line(redact(str(err)))}")  # it may quote the server
+        said = err.text(t.lang)
+        _echo(f"verify-objection: {clean_line(redact(said))}")  # it may quote the server
         hint = login_hint(imap.host, imap.username, t.lang)
-        if isinstance(err, AuthError) and hint not in str(err):
+        if isinstance(err, AuthError) and hint not in said:
             _echo(hint)
         _echo(t("init.login_failed", path=path))
         return int(err.exit_code)

@@ -38,10 +38,7 @@ class GoogleTokens:
         store_path: Path | None = None,
     ) -> None:
         if not settings.oauth2_client_id or settings.oauth2_client_secret is None:
-            raise ConfigError(
-                'imap.auth = "oauth2-google" needs imap.oauth2_client_id and imap.oauth2_client_secret from your own '
-                "Google Cloud OAuth client (type Desktop app). The simple path for Gmail is an app password."
-            )
+            raise ConfigError(key="google_no_client")
         self.username = settings.username or ""
         self.interactive = interactive
         self.tell = tell
@@ -103,11 +100,11 @@ class GoogleTokens:
             )
             answer = receiver.wait(BROWSER_WAIT)
         if answer is None:
-            raise AuthError("Google sign-in: no answer from the browser in time. Run `verify-objection login` again.")
+            raise AuthError(key="google_no_answer")
         result = client.obtain_token_by_auth_code_flow(flow, answer)
         if "access_token" not in result:
             said = str(result.get("error_description") or result.get("error") or "no reason given")
-            raise AuthError(f"Google sign-in failed: {said.splitlines()[0][:200]}.")
+            raise AuthError(key="google_failed", why=said.splitlines()[0][:200] if said.strip() else "?")
         if result.get("refresh_token"):
             self._remember_refresh_token(result["refresh_token"])
         return remember_secret(result["access_token"])
@@ -119,11 +116,9 @@ def _guarded(action: Callable[[], str]) -> str:
     except (AuthError, ConfigError, MailboxError):
         raise
     except ValueError as err:  # oauth2cli: state mismatch or an error in the redirect
-        raise AuthError(f"Google sign-in failed ({str(err).splitlines()[0][:160]}).") from None
+        raise AuthError(key="google_failed", why=(str(err).splitlines() or ["?"])[0][:160]) from None
     except OSError as err:
-        raise MailboxError(
-            f"Cannot reach Google's sign-in service ({type(err).__name__}). Check the network and try again."
-        ) from None
+        raise MailboxError(key="oauth_unreachable", who="Google", why=type(err).__name__) from None
 
 
 class _Receiver:
