@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import click
 
+from verifier.cli.common import confirm
 from verifier.config import Group, ImapSettings
 from verifier.errors import AuthError, ConfigError, VerifierError
 from verifier.i18n import Texts
@@ -220,7 +221,7 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     t = Texts(lang)
     interactive = at_terminal and not answers.get("non_interactive")
     keep = path.exists() and not answers.get("force")
-    if keep and not (interactive and click.confirm(t("init.exists", path=path), err=True)):
+    if keep and not (interactive and confirm(t("init.exists", path=path), t)):
         raise ConfigError(key="config_exists", path=path)
     imap, groups, email, now = collect(answers, t, interactive, path)
     write_private(path, render_config(imap, groups, address=email) + timestamp_section(answers.get("timestamp_url")))
