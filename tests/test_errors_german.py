@@ -75,7 +75,7 @@ def test_a_refused_login_in_german_names_the_next_step(dovecot: DovecotServer, t
     ("table", "words"),
     [
         ('[[mailboxes]]\nname = "x"\n', 'mailboxes[1]: braucht username (und host, wenn kein Anbieter hinterlegt'),
-        ('[[mailboxes]]\nmailbox = "maildir:/x"\nhost = "imap.gmx.net"\n', "gib entweder mailbox an"),
+        ('[[mailboxes]]\nmailbox = "maildir:/x"\nhost = "imap.gmx.net"\n', "gib entweder mailbox=\"…\" an"),
         ('[[mailboxes]]\nname = "a"\nmailbox = "/x"\n[[mailboxes]]\nname = "a"\nmailbox = "/y"\n', "heißen „a“"),
         ("[imap]\nport = 'abc'\n", "imap.port: muss eine ganze Zahl sein ('abc')"),
     ],

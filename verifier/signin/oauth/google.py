@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.i18n import active
 from verifier.signin import oauth
 from verifier.signin.oauth import announce, data_dir, login_needed, read_private, write_private
 from verifier.signin.secrets import remember_secret
@@ -94,10 +95,8 @@ class GoogleTokens:
                 prompt="consent",
                 login_hint=self.username,
             )
-            self.tell(
-                f"Open this address in a browser on this computer and allow access for {self.username}:\n"
-                f"{flow['auth_uri']}\n(Waiting up to {BROWSER_WAIT / 60:.0f} minutes.)"
-            )
+            minutes = f"{BROWSER_WAIT / 60:.0f}"
+            self.tell(active()("signin.google_open", user=self.username, url=flow["auth_uri"], minutes=minutes))
             answer = receiver.wait(BROWSER_WAIT)
         if answer is None:
             raise AuthError(key="google_no_answer")
@@ -132,7 +131,7 @@ class _Receiver:
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 if "code" in query or "error" in query:
                     received.append(query)
-                body = b"verify-objection: you can close this tab and return to the terminal.\n"
+                body = f"verify-objection: {active()('signin.browser_done')}\n".encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
