@@ -33,6 +33,7 @@ INTERNAL = {
 
 # calls whose first argument names a catalogue entry (checked below), not a message: the called → the entry's section
 _NAMED_BY_ARGUMENT = {"Slip": "setup.slip", "_problem": "config_problem", "problem": "config_problem"}
+_NAMED_BY_ARGUMENT["Unsafe"] = "unsafe"  # privatefile's reasons a place is unsafe, quoted by two errors
 
 
 def _is_literal(node: ast.expr) -> bool:

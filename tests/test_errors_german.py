@@ -104,6 +104,18 @@ def test_a_missing_or_wrong_mailbox_path_in_german(tmp_path: Path):
     assert "liegt keine .eml- oder .msg-Datei. Gib --mailbox maildir:PFAD" in one_german_line(wrong)
 
 
+def test_an_archive_another_user_could_swap_is_refused_in_german(tmp_path: Path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone may rename what is in it, and no sticky bit protects it
+    config = str(write_config(tmp_path))
+    result = german("--config", config, "report", str(tmp_path / "r.json"), "--archive", str(shared / "e.sqlite"))
+    assert result.exit_code == 2
+    line = one_german_line(result)
+    assert f"andere Benutzer können im Ordner {shared} schreiben (Modus 0777)" in line
+    assert "Leg das Archiv in einen Ordner, in den nur du schreiben kannst" in line
+
+
 def test_the_sign_in_service_unreachable_in_german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with socket.socket() as probe:  # a loopback port nobody listens on: "offline", without leaving this machine
         probe.bind(("127.0.0.1", 0))
