@@ -57,7 +57,7 @@ def sign_in(
     if not imap.username:
         raise ConfigError(key="no_username")
     kind = auth_kind(imap)
-    where = f"{imap.username} at {imap.host}"
+    where = t("source.imap", user=imap.username, host=imap.host)
     if kind == "password":
         if imap.password_command:
             password = run_password_command(imap.password_command)

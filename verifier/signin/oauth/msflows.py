@@ -103,5 +103,8 @@ def interactive_sign_in(app, client: OAuthClient, username: str, t: Texts, tell:
             refusals.append(f"{flow}: {refused}")
             if position + 1 < len(client.flows):
                 tell(t(f"signin.fallback_{client.flows[position + 1]}", reason=str(refused)))
-    advice = t("signin.refused_public" if client.key != "own" else "signin.refused_own", label=client.label)
+    if client.key == "own":  # its label is the English words "your app registration": said in the user's language
+        advice = t("signin.refused_own", label=t("signin.own_app"))
+    else:
+        advice = t("signin.refused_public", label=client.label)
     raise AuthError(t("signin.refused_all", reasons="; ".join(refusals), advice=advice))
