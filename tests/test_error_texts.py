@@ -29,6 +29,8 @@ INTERNAL = {
     ("render/markdown.py", "TypeError"): "a block type the renderer does not know is a bug of ours (error.internal)",
     ("signin/login.py", "AssertionError"): "unreachable: the loop above returns or raises",
     ("signin/answers.py", "Slip"): "str() only, for logs: Slip.text() words it from [setup.slip]",
+    ("sources/imappipe.py", "ReadOnlyViolation"): "the read-only guard: a command that would change the mailbox is a "
+    "bug of ours, refused before it is sent (error.internal)",
 }
 
 # calls whose first argument names a catalogue entry (checked below), not a message: the called → the entry's section
@@ -50,14 +52,17 @@ def _name(func: ast.expr) -> str:
 
 
 def _error_classes(trees: dict[str, ast.Module]) -> set[str]:
-    """Every exception class name: our VerifierError family (however deep), and anything called *Error."""
+    """Every exception class defined here, however deep (VerifierError's family, Keyed, a ValueError's subclass)."""
     bases: dict[str, set[str]] = {}
     for tree in trees.values():
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = {_name(base) for base in node.bases}
-    ours = {"VerifierError"}
-    while grown := {name for name, parents in bases.items() if parents & ours} - ours:
+    def exceptional(parents: set[str]) -> bool:
+        return bool(parents & ours) or any(p.endswith(("Error", "Exception")) for p in parents)
+
+    ours = {"Keyed", "VerifierError"}
+    while grown := {name for name, parents in bases.items() if exceptional(parents)} - ours:
         ours |= grown
     return ours
 
