@@ -29,6 +29,8 @@ INTERNAL = {
     ("render/markdown.py", "TypeError"): "a block type the renderer does not know is a bug of ours (error.internal)",
     ("signin/login.py", "AssertionError"): "unreachable: the loop above returns or raises",
     ("signin/answers.py", "Slip"): "str() only, for logs: Slip.text() words it from [setup.slip]",
+    ("signin/credentials.py", "LoginAbandoned"): "a login started ahead whose secret never came: the error of "
+    "fetching the secret is the one shown, this one only ends the waiting thread",
     ("sources/imappipe.py", "ReadOnlyViolation"): "the read-only guard: a command that would change the mailbox is a "
     "bug of ours, refused before it is sent (error.internal)",
 }
