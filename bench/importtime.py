@@ -36,6 +36,19 @@ accounts = [ {{ platform = "instagram", username = "lord.canterville" }} ]
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
+def stand_in(work: Path, server: socket.socket) -> tuple[Path, dict[str, str]]:
+    """A config whose IMAP server is ``server`` (a listening socket that never answers) and the environment to run
+    the check with: a password in it, the archive in ``work`` (never the user's own)."""
+    config = work / "config.toml"
+    config.write_text(CONFIG.format(port=server.getsockname()[1]), encoding="utf-8")
+    env = {
+        **os.environ,
+        "VERIFY_OBJECTION_IMAP__PASSWORD": "not-a-real-password",
+        "VERIFY_OBJECTION_ARCHIVE__PATH": str(work / "evidence.sqlite"),
+    }
+    return config, env
+
+
 def importtime(
     argv: list[str], env: dict[str, str], server: socket.socket | None = None
 ) -> tuple[int, Counter[str], int]:
@@ -78,13 +91,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="best of N (the machine may be busy)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work, socket.create_server(("127.0.0.1", 0)) as server:
-        config = Path(work) / "config.toml"
-        config.write_text(CONFIG.format(port=server.getsockname()[1]), encoding="utf-8")
-        env = {
-            **os.environ,
-            "VERIFY_OBJECTION_IMAP__PASSWORD": "not-a-real-password",
-            "VERIFY_OBJECTION_ARCHIVE__PATH": str(Path(work) / "evidence.sqlite"),
-        }
+        config, env = stand_in(Path(work), server)
         helped, _, _ = best_of(args.runs, ["--help"], env)
         checked, packages, _ = best_of(args.runs, ["--config", str(config), "check", "--json"], env, server)
     print(f"imports of `verify-objection --help`: {helped / 1e6:.3f} s")

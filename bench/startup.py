@@ -12,7 +12,6 @@ over click (which `--help` needs too). Whole-process wall times, best and median
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -21,27 +20,21 @@ import tempfile
 import time
 from pathlib import Path
 
-CONFIG = """[imap]
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-username = "bench@example.org"
-timeout = 30
-[[groups]]
-name = "Privat"
-accounts = [ {{ platform = "instagram", username = "lord.canterville" }} ]
-"""
+from importtime import stand_in  # the same stand-in server and config
+
+# `python -m` puts the working directory first on sys.path, before PYTHONPATH: run from one that holds no verifier/
+EMPTY_DIR = tempfile.mkdtemp(prefix="bench-cwd")
 
 
 def whole(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=EMPTY_DIR)
     return time.perf_counter() - started
 
 
 def first_connection(argv: list[str], env: dict[str, str], server: socket.socket) -> float:
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=EMPTY_DIR)
     try:
         server.settimeout(30)
         connection, _ = server.accept()
@@ -63,13 +56,7 @@ def main() -> None:
     parser.add_argument("--tool-root", help="a checkout whose verifier/ to measure instead of this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work, socket.create_server(("127.0.0.1", 0)) as server:
-        config = Path(work) / "config.toml"
-        config.write_text(CONFIG.format(port=server.getsockname()[1]), encoding="utf-8")
-        env = {
-            **os.environ,
-            "VERIFY_OBJECTION_IMAP__PASSWORD": "not-a-real-password",
-            "VERIFY_OBJECTION_ARCHIVE__PATH": str(Path(work) / "evidence.sqlite"),
-        }
+        config, env = stand_in(Path(work), server)
         if args.tool_root:
             env["PYTHONPATH"] = args.tool_root
         tool = [sys.executable, "-m", "verifier"]
