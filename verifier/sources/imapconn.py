@@ -79,11 +79,10 @@ class ImapConnector:
                 return "starttls"  # unreachable: the real connection reports it in its own words; asked again later
             self._detected = "implicit" if direct else "starttls"
             if direct:
-                log.warning(
-                    "%s:%s speaks TLS directly (sent no greeting within %.0f s), so it was used that way; set "
-                    'imap.tls = "implicit" (or `init --tls implicit`) to skip this check.',
-                    host, port, GREETING_WAIT,
-                )  # fmt: skip
+                from verifier.i18n import active
+
+                wait = f"{GREETING_WAIT:.0f}"
+                log.warning("%s", active()("cli.tls_direct", host=host, port=port, seconds=wait))
         return self._detected
 
     def _ssl_context(self) -> ssl.SSLContext:
