@@ -145,7 +145,8 @@ def catalogue_uses(trees: dict[str, ast.Module]) -> list[tuple[str, int, str, se
             name = _name(node.func)
             key = next((k.value for k in node.keywords if k.arg == "key"), None)
             if (name in ours or name.endswith("Error")) and isinstance(key, ast.Constant):
-                uses.append((module, node.lineno, f"error.{key.value}", given))
+                dotted = key.value if "." in key.value else f"error.{key.value}"  # "signin.declined": another section
+                uses.append((module, node.lineno, dotted, given))
                 continue
             first = node.args[0] if node.args else None
             if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):

@@ -39,7 +39,8 @@ class Keyed(Exception):
 
         params = {name: value.text(lang) if isinstance(value, Keyed | Worded) else value
                   for name, value in self.params.items()}  # fmt: skip
-        return Texts(lang)(f"error.{self.key}", **params)
+        # "signin.declined": an entry of another section, where the words are shared with lines that are no error
+        return Texts(lang)(self.key if "." in self.key else f"error.{self.key}", **params)
 
 
 class VerifierError(Keyed):

@@ -51,7 +51,7 @@ class Asker:
                 _echo(slip.say(self.t))
         elif not self.interactive:
             if default is None:
-                raise ConfigError(self.t("setup.missing", option=option))
+                raise ConfigError(key="setup.missing", option=option)
             return parse(default)
         while True:
             answer = click.prompt(self.t(prompt_key), default=default or "", show_default=bool(default), err=True)

@@ -148,17 +148,8 @@ def store_in_password_file(value: str, secret: str) -> Path:
 
 
 def no_password_advice() -> str:
-    """What to do when a run without a terminal has no password: only ways that work on this machine."""
-    if keyring_usable():
-        return (
-            "No IMAP password: run `verify-objection login` once in a terminal (stores it in the system keyring), "
-            "or set imap.password_command; a run without a terminal cannot ask for it."
-        )
-    return (
-        "No IMAP password, and this computer has no usable system keyring: set imap.password_command (a password "
-        "manager, e.g. \"pass show mail\") or imap.password_file and run `verify-objection login` once in a terminal "
-        "to write that file; a run without a terminal cannot ask for it."
-    )
+    """What to do when a run without a terminal has no password (an [error] entry): only ways that work here."""
+    return "no_password" if keyring_usable() else "no_password_no_keyring"
 
 
 def imap_password(settings: ImapSettings) -> str:
@@ -178,4 +169,4 @@ def imap_password(settings: ImapSettings) -> str:
         from verifier.i18n import active
 
         return remember_secret(getpass.getpass(active()("prompt.password", user=settings.username) + " "))
-    raise ConfigError(no_password_advice())
+    raise ConfigError(key=no_password_advice())
