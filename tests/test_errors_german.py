@@ -136,3 +136,11 @@ def test_the_english_run_keeps_its_words_for_the_same_faults(tmp_path: Path):
     assert result.exit_code == 4
     assert "127.0.0.1:1 refused the connection. Check imap.host and imap.port." in result.stderr
     assert not language_leaks(result.stderr, "en", "")
+
+
+def test_a_run_without_terminal_and_without_a_password_says_what_to_set_in_german(tmp_path: Path):
+    config = write_config(tmp_path, {"host": "127.0.0.1", "port": 1, "tls": "implicit", "username": "lord@gmx.de"})
+    result = german("--config", str(config), "check")
+    assert result.exit_code == 2
+    line = one_german_line(result, allowed="pass show mail")
+    assert line.startswith("verify-objection: Kein IMAP-Passwort") and "imap.password_command" in line
