@@ -34,6 +34,11 @@ class Slip(ConfigError):
     def say(self, t) -> str:
         return t(f"setup.slip.{self.key}", **self.params)
 
+    def text(self, lang: str) -> str:
+        from verifier.i18n import Texts
+
+        return self.say(Texts(lang))
+
 
 def parse_email(text: str) -> str:
     address = text.strip().strip("<>\"'").removeprefix("mailto:")
