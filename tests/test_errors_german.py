@@ -69,6 +69,7 @@ def test_a_refused_login_in_german_names_the_next_step(dovecot: DovecotServer, t
     line = one_german_line(result, allowed="AUTHENTICATIONFAILED Authentication failed.")  # the server's own words
     assert f"127.0.0.1 hat die Anmeldung für {dovecot.user} abgelehnt" in line and "AUTHENTICATIONFAILED" in line
     assert "Melde dich mit deiner vollständigen E-Mail-Adresse" in line  # the provider's hint, in German too
+    assert ".." not in line  # the server's full stop and ours are one
 
 
 @pytest.mark.parametrize(

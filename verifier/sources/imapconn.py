@@ -41,7 +41,7 @@ def _server_text(err: Exception) -> str:
     text = str(err)
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]
-    return text.strip() or type(err).__name__
+    return text.strip().rstrip(".") or type(err).__name__  # our message puts its own full stop after it
 
 
 class ImapConnector:
