@@ -1,25 +1,29 @@
 """How soon `check` starts talking to the mail server, against how long `--help` takes as a whole. Run by hand:
 
     .venv/bin/python bench/startup.py                       # this checkout
-    .venv/bin/python bench/startup.py --tool-root /other    # another checkout's verifier/ (e.g. main, for "before")
+    .venv/bin/python bench/startup.py --tool-root /before --tool-root /after   # checkouts, in turn
 
 "First connection" is from starting the process to the moment a listening socket standing in for the IMAP server
 accepts its TCP connection (the process is then stopped: what follows is the network's). The floor is what the
 libraries the check cannot start without cost on their own, timed to a connection too: pydantic-settings (the
 configuration, one model defined and built) and imapclient, over click alone (which `--help` needs too); and the same
 with plain pydantic. Whole-process
-wall times, best and median of N runs: the machine is shared.
+wall and CPU times (all threads; to the connection from Linux's schedstat), best and median of N runs: the machine is
+shared, and CPU time is what a busy machine disturbs least.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from importtime import stand_in  # the same stand-in server and config
@@ -36,57 +40,102 @@ PYDANTIC_FLOOR = "import click, imapclient, pydantic\nclass S(pydantic.BaseModel
 EMPTY_DIR = tempfile.mkdtemp(prefix="bench-cwd")
 
 
-def whole(argv: list[str], env: dict[str, str]) -> float:
+def whole(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of a whole run."""
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=EMPTY_DIR)
-    return time.perf_counter() - started
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=EMPTY_DIR)
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
-def first_connection(argv: list[str], env: dict[str, str], server: socket.socket) -> float:
+def cpu_so_far(pid: int) -> float:
+    """CPU seconds all the process's threads have had (Linux schedstat: nanoseconds, unlike rusage's ticks)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def first_connection(argv: list[str], env: dict[str, str], server: socket.socket) -> tuple[float, float]:
+    """(wall, CPU) seconds from starting the process to its first connection to ``server``."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=EMPTY_DIR)
     try:
         server.settimeout(30)
         connection, _ = server.accept()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_so_far(process.pid)
         connection.close()
     finally:
         process.kill()
         process.wait()
-    return elapsed
+    return elapsed, cpu
 
 
-def row(label: str, times: list[float]) -> str:
-    return f"| {label} | {min(times):.3f} | {statistics.median(times):.3f} |"
+def row(label: str, samples: list[tuple[float, float]]) -> str:
+    walls, cpus = [w for w, _ in samples], [c for _, c in samples]
+    return (
+        f"| {label} | {min(walls):.3f} | {statistics.median(walls):.3f} "
+        f"| {min(cpus):.3f} | {statistics.median(cpus):.3f} |"
+    )
+
+
+def minus(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Pairwise: run i of one against run i of the other, taken in turn, so a busy moment hits both."""
+    return [(wa - wb, ca - cb) for (wa, ca), (wb, cb) in zip(a, b, strict=True)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--tool-root", help="a checkout whose verifier/ to measure instead of this one")
+    parser.add_argument(
+        "--tool-root",
+        action="append",
+        default=[],
+        help="a checkout whose verifier/ to measure (again: several, in turn)",
+    )
     args = parser.parse_args()
+    roots = args.tool_root or [""]
     with tempfile.TemporaryDirectory() as work, socket.create_server(("127.0.0.1", 0)) as server:
         config, env = stand_in(Path(work), server)
-        if args.tool_root:
-            env["PYTHONPATH"] = args.tool_root
         tool = [sys.executable, "-m", "verifier"]
         python = [sys.executable, "-c"]
-        measured: dict[str, list[float]] = {name: [] for name in ("help", "check", "click", "floor", "pydantic")}
+        port = str(server.getsockname()[1])
+        measured: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for _ in range(args.runs):  # in turn, so that a busy moment of the machine spreads over all of them
-            measured["help"].append(whole([*tool, "--help"], env))
-            measured["check"].append(first_connection([*tool, "--config", str(config), "check"], env, server))
-            port = str(server.getsockname()[1])
+            for root in roots:
+                rooted = {**env, **({"PYTHONPATH": root} if root else {})}
+                measured[f"help {root}"].append(whole([*tool, "--help"], rooted))
+                measured[f"check {root}"].append(
+                    first_connection([*tool, "--config", str(config), "check"], rooted, server)
+                )
             for name, script in (("click", CLICK), ("floor", SETTINGS_FLOOR), ("pydantic", PYDANTIC_FLOOR)):
                 measured[name].append(first_connection([*python, script, port], env, server))
-    gap = [c - h for c, h in zip(measured["check"], measured["help"], strict=True)]
-    floor = [f - c for f, c in zip(measured["floor"], measured["click"], strict=True)]
-    pydantic = [f - c for f, c in zip(measured["pydantic"], measured["click"], strict=True)]
-    print(f"| whole process, s (of {args.runs} runs) | best | median |\n|---|---:|---:|")
-    print(row("`verify-objection --help`", measured["help"]))
-    print(row("`verify-objection check`, to its first connection", measured["check"]))
-    print(row("**check's start-up beyond `--help`** (pairwise)", gap))
-    print(row("floor: click, imapclient and one pydantic-settings model, beyond click alone", floor))
-    print(row("the same with a plain pydantic model instead (no pydantic-settings)", pydantic))
+    print(
+        f"| s, of {args.runs} runs each | wall best | wall median | CPU best | CPU median |\n|---|---:|---:|---:|---:|"
+    )
+    for root in roots:
+        name = f" ({root})" if root else ""
+        print(row(f"`verify-objection --help`{name}", measured[f"help {root}"]))
+        print(row(f"`verify-objection check`{name}, to its first connection", measured[f"check {root}"]))
+        print(
+            row(
+                f"**check's start-up beyond `--help`**{name}",
+                minus(measured[f"check {root}"], measured[f"help {root}"]),
+            )
+        )
+    print(
+        row(
+            "floor: click, imapclient and one pydantic-settings model, beyond click alone",
+            minus(measured["floor"], measured["click"]),
+        )
+    )
+    print(
+        row(
+            "the same with a plain pydantic model instead (no pydantic-settings)",
+            minus(measured["pydantic"], measured["click"]),
+        )
+    )
 
 
 if __name__ == "__main__":
