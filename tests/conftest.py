@@ -34,6 +34,19 @@ def dovecot() -> Iterator[DovecotServer]:
 
 
 @pytest.fixture(autouse=True)
+def dovecot_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick subset promises no real server. Only the `dovecot` fixture is marked by name below; a test that
+    starts its own Dovecot (another config, two servers) fails here until it says @pytest.mark.slow itself."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(self: DovecotServer) -> None:
+        pytest.fail(f"{request.node.nodeid} starts a real Dovecot: mark it @pytest.mark.slow", pytrace=False)
+
+    monkeypatch.setattr(DovecotServer, "start", refuse)
+
+
+@pytest.fixture(autouse=True)
 def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reconnect at once: what the tests prove is that a reconnect happens and how often, not how long it waits."""
     import verifier.sources.imap
