@@ -13,7 +13,21 @@ from hypothesis import settings
 # time (failures found while developing are kept as explicit @example cases instead).
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev", database=None)
+# The quick loop while editing (`-m "not slow"`, never on CI) draws a quarter of the examples; see examples() below.
+settings.register_profile("quick", database=None, max_examples=25)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before the test modules are imported, so their @settings see the profile."""
+    if os.environ.get("CI") != "true" and config.option.markexpr.strip() == "not slow":
+        settings.load_profile("quick")
+
+
+def examples(full: int) -> int:
+    """The example count for a property test that sets its own: ``full`` on CI and in every full run, a quarter (at
+    least 10) in the quick subset, as the quick profile does for the default of 100."""
+    return max(10, full // 4) if settings.get_current_profile_name() == "quick" else full
 
 
 def require_dovecot() -> None:

@@ -69,6 +69,7 @@ def test_signing_domains_agree_with_dkimpy_on_generated_headers(parts: list[byte
     assert signing_domains(raw) == dkimpy_signing_domains(raw)
 
 
+@pytest.mark.slow  # a fresh Python process: only there is sys.modules what a check alone imports
 def test_a_check_imports_no_pdf_oauth_or_dkim_library(tmp_path: Path):
     """A check of the demo mailbox with JSON output: no PDF, no OAuth, no DKIM library (only what it uses)."""
     probe = (
