@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dovecot_server import DovecotServer, dovecot_binary
@@ -112,6 +113,23 @@ def offline_dkim_keys() -> Iterator[object]:
     previous = dkimcheck.set_key_lookup(keys)
     yield keys
     dkimcheck.set_key_lookup(previous)
+
+
+@pytest.fixture(scope="session")
+def demo_proofs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo's proof as the tests read it ("de.pdf", "en.md", "en.json", ...), made once per run: a PDF takes
+    about half a second to render and three test modules read the same ones. Read-only: copy one to change it."""
+    from helpers import run
+
+    folder = tmp_path_factory.mktemp("demo-proofs")
+    proofs = {}
+    for lang, suffix in (("de", "md"), ("de", "pdf"), ("en", "md"), ("en", "pdf"), ("en", "json")):
+        path = folder / f"beleg-{lang}.{suffix}"
+        result = run("check", "--demo", "--lang", lang, "--report", str(path))
+        assert result.exit_code == 1, result.stderr
+        path.chmod(0o444)
+        proofs[f"{lang}.{suffix}"] = path
+    return proofs
 
 
 @pytest.fixture
