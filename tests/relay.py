@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -50,6 +51,8 @@ class Relay:
         # "drop", "stall", "garbage", "huge-literal", "giant-literal", "truncate", "strip-starttls", "close-at-once"
         self.fault: str | None = None
         self.fault_times = 1_000_000  # how many connections the fault applies to
+        # called with each command line as the client sends it (before the server sees it): to observe order
+        self.on_command: Callable[[bytes], None] | None = None
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
@@ -123,6 +126,8 @@ class Relay:
             for line in data.split(b"\r\n"):
                 if _COMMAND.match(line):
                     self.counters.commands.append(line[:200])
+                    if self.on_command is not None:
+                        self.on_command(line)
                     if state["faulty"] and self.trigger and re.search(self.trigger, line, re.IGNORECASE):
                         state["armed"], state["tag"] = True, line.split(b" ", 1)[0]
             try:

@@ -216,3 +216,22 @@ def test_proof_json_is_the_check_document_plus_records(demo_pdf):
     assert record["authenticity"]["dkim"][0]["d"] == "mail.instagram.com"
     assert record["authenticity"]["dkim_key_record"] is None
     assert document["groups"][0]["deadline"]["before"] is True
+
+
+def test_an_unsigned_mail_never_reads_as_vouched_for_by_the_provider(tmp_path: Path):
+    """The key row of a mail without a DKIM signature says so; "relies on your provider's result" would make a
+    forgery that carries no check at all read as if a provider had vouched for it."""
+    (tmp_path / "mails").mkdir()
+    (tmp_path / "mails" / "a.eml").write_bytes(mail(DE_CONFIRMATION, message_id="<signed@mail.instagram.com>"))
+    unsigned = mail(DE_CONFIRMATION, auth=None, signed=False, message_id="<unsigned@mail.instagram.com>")
+    (tmp_path / "mails" / "b.eml").write_bytes(unsigned)
+    report = tmp_path / "proof.md"
+    config = write_config(tmp_path, {"username": "lord.canterville@outlook.de"})
+    run("--config", str(config), "--lang", "en", "check", "--mailbox", str(tmp_path / "mails"), "--report", str(report))
+    technical = report.read_text(encoding="utf-8").split("## Technical details", 1)[1].split("\n## ", 1)[0]
+    signed_block, unsigned_block = (
+        technical.split(f"<{name}@", 1)[1].split("### Mail", 1)[0] for name in ("signed", "unsigned")
+    )
+    assert "| **Public key of the signature** | none: the mail carries no DKIM signature |" in unsigned_block
+    assert "relies on your provider" not in unsigned_block
+    assert "no DKIM signature" not in signed_block and "DKIM signature" in signed_block

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from verifier.config import ImapSettings, MailboxSettings, Settings, load_settings, resolve_config_path
-from verifier.errors import ConfigError
+from verifier.errors import ConfigError, VerifierError
 from verifier.recognise.voice import Voice, for_account
 from verifier.sources import Mailbox, MailSource
 
 DEMO_DESCRIPTION = "demo mailbox (lord.canterville@outlook.de)"
+
+
+def open_local(spec: str) -> MailSource:
+    from verifier.sources.local import open_local as local  # an IMAP run loads none of the local readers
+
+    return local(spec)
 
 
 def demo_dir() -> Path:
@@ -37,11 +44,37 @@ class Session:
     def scan_since(self) -> date:
         return self.since or self.settings.imap.since
 
+    def start(self, cleanup: ExitStack) -> MailSource | None:
+        """Open the mailbox(es) and start logging in now (MailSource.connect_ahead), so that the network's round
+        trips overlap the rest of the start-up and several mailboxes log in at once; ``cleanup`` closes them. The
+        one source, or None for several [[mailboxes]]: each then opens to its started source, or fails with what
+        starting it met, as that mailbox's own error when its turn comes."""
+        if not self.mailboxes:
+            source = self.open_source()
+            cleanup.callback(source.close)
+            source.connect_ahead()
+            return source
+        self.mailboxes = [_started(box, cleanup) for box in self.mailboxes]
+        return None
+
+
+def _started(box: Mailbox, cleanup: ExitStack) -> Mailbox:
+    try:
+        source = box.open()
+        cleanup.callback(source.close)
+        source.connect_ahead()
+    except (VerifierError, OSError) as err:
+        failure = err
+
+        def fail() -> MailSource:
+            raise failure
+
+        return replace(box, open=fail)
+    return replace(box, open=lambda: source)
+
 
 def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, interactive: bool) -> Session:
     """``interactive``: a person is at a terminal, so a missing password may be asked for (never under cron)."""
-    from verifier.sources.local import open_local
-
     if demo:
         settings = load_settings(demo_dir() / "config.toml")
         spec = f"maildir:{demo_dir() / 'Maildir'}"
@@ -76,8 +109,6 @@ def open_session(config_path: str | None, mailbox: str | None, demo: bool, *, in
 
 
 def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Session:
-    from verifier.sources.local import open_local
-
     if box.mailbox:
         spec = box.mailbox
         open_local(spec)
@@ -95,8 +126,6 @@ def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
 
 def _mailbox(box: MailboxSettings, interactive: bool) -> Mailbox:
     """Opened lazily: a sign-in that cannot be set up here is this mailbox's error, not the whole check's."""
-    from verifier.sources.local import open_local
-
     if box.mailbox:
         spec = box.mailbox
 

@@ -10,7 +10,8 @@ import click
 
 def _open(obj: dict, archive_path: str | None):
     from verifier.config import load_settings, resolve_config_path
-    from verifier.evidence.archive import Archive, resolve_archive_path
+    from verifier.evidence.archive import Archive
+    from verifier.evidence.place import resolve_archive_path
 
     settings = load_settings(resolve_config_path(obj["config_path"]), must_exist=False)
     return Archive.open(resolve_archive_path(archive_path, settings.archive.path), create=False)

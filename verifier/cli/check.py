@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def check(
     quiet: bool,
 ) -> None:
     """Scan the mailbox (every folder that matters, Junk included) and report which groups are covered."""
-    from verifier.evidence.archive import resolve_archive_path
+    from verifier.evidence.place import resolve_archive_path
     from verifier.lock import run_lock
     from verifier.session import open_session
 
@@ -65,14 +66,13 @@ def check(
     # The demo must not mix made-up mails into the user's real archive: it archives only where --archive says.
     use_archive = not no_archive and (archive_path or not demo)
     lock_path = resolve_archive_path(archive_path, settings.archive.path).with_suffix(".lock")
-    with run_lock(lock_path if use_archive else None):
+    with run_lock(lock_path if use_archive else None), contextlib.ExitStack() as cleanup:
+        source = session.start(cleanup)  # logging in while the archive opens and the classifier loads
         archive = open_archive(archive_path, settings.archive.path) if use_archive else None
-        try:
-            outcome = _run(session, strict=strict, archive=archive, incremental=not full)
-            stamps = _stamp_kept(archive, settings)
-        finally:
-            if archive is not None:
-                archive.close()
+        if archive is not None:
+            cleanup.callback(archive.close)
+        outcome = _run(session, source, strict=strict, archive=archive, incremental=not full)
+        stamps = _stamp_kept(archive, settings)
     if report_path:
         _write_proof(outcome, Path(report_path), fmt or "pdf", obj["lang"], archive, stamps, settings)
     if quiet:
@@ -84,14 +84,14 @@ def check(
     sys.exit(outcome.report.exit_code)
 
 
-def _run(session: object, **options: object) -> object:
-    """Several [[mailboxes]]: each read on its own (one failing is its error); else the one source."""
+def _run(session: object, source: object, **options: object) -> object:
+    """Several [[mailboxes]]: each read on its own (one failing is its error); else the one source (closed here,
+    before the timestamps and the report: the connection has nothing more to do)."""
     from verifier.scan import check as run_check
     from verifier.scan import check_mailboxes
 
-    if session.mailboxes:  # type: ignore[attr-defined]
+    if source is None:
         return check_mailboxes(session.mailboxes, session.settings.groups, warn=warn, **options)  # type: ignore
-    source = session.open_source()  # type: ignore[attr-defined]
     try:
         return run_check(
             source, session.settings.groups, session.scan_since, warn=warn, voice=session.voice, **options  # type: ignore
@@ -159,8 +159,9 @@ def _write_proof(
 def report(obj: dict, path: str, fmt: str | None, archive_path: str | None, demo: bool, strict: bool) -> None:
     """Write a proof report (PATH.pdf/.md/.json) from the evidence archive alone; no mailbox needed."""
     from verifier.config import load_settings, resolve_config_path
-    from verifier.evidence.archive import Archive, resolve_archive_path
+    from verifier.evidence.archive import Archive
     from verifier.evidence.files import report_format
+    from verifier.evidence.place import resolve_archive_path
     from verifier.recognise.voice import for_account
     from verifier.scan import report_from_archive
     from verifier.session import demo_dir

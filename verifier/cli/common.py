@@ -27,7 +27,8 @@ def _texts():
 
 def open_archive(cli_path: str | None, configured: str, *, create: bool = True, quiet: bool = False):
     """The evidence archive, or None with one warning line: a check never fails because of its archive."""
-    from verifier.evidence.archive import Archive, ArchiveError, resolve_archive_path
+    from verifier.evidence.archive import Archive, ArchiveError
+    from verifier.evidence.place import resolve_archive_path
 
     path = resolve_archive_path(cli_path, configured)
     try:

@@ -46,7 +46,8 @@ def watch(
     from datetime import datetime, timedelta
 
     from verifier.errors import ConfigError
-    from verifier.evidence.archive import Archive, resolve_archive_path
+    from verifier.evidence.archive import Archive
+    from verifier.evidence.place import resolve_archive_path
     from verifier.i18n import Texts
     from verifier.lock import run_lock
     from verifier.render.changes import changes

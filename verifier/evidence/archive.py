@@ -20,8 +20,6 @@ from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
 from verifier.evidence.stampstore import StampStore, as_bytes
 from verifier.model import Found
 
-FILE_NAME = "evidence.sqlite"
-
 # Each entry upgrades the schema by one version; append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -65,18 +63,6 @@ MIGRATIONS: tuple[str, ...] = (
 
 class ArchiveError(VerifierError):
     """The archive file cannot be opened or written (the check itself goes on without it)."""
-
-
-def default_archive_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("verify-objection") / FILE_NAME
-
-
-def resolve_archive_path(cli_path: str | None, configured: str) -> Path:
-    if cli_path:
-        return Path(cli_path)
-    return Path(configured).expanduser() if configured else default_archive_path()
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from verifier import data as data_files
 from verifier.recognise import authresults
-from verifier.recognise.mailtext import ParsedMail
+
+if TYPE_CHECKING:  # the session picks a voice before the login; the MIME parser is loaded once mail arrives
+    from verifier.recognise.mailtext import ParsedMail
 
 LEARN_MIN = 3  # mails that must all carry the same form on top before an unknown provider's form is believed
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from verifier.evidence.proof import Proof, ProofMail
 from verifier.i18n import Texts
+from verifier.model import Trust
 from verifier.render.proof_content import Block, Fields, Heading, Para, Quote, Row, trust_text, why_text
 from verifier.report import Evidence
 
@@ -69,12 +70,23 @@ def technical_blocks(proof: Proof, t: Texts) -> list[Block]:
         rows.append(Row(t("proof.auth_results"), auth.authentication_results or "–", mono=True))
         if auth.arc_authentication_results:
             rows.append(Row(t("proof.arc"), auth.arc_authentication_results, mono=True))
-        key = auth.dkim_key_record
-        rows += key_rows(mail, t) or [Row(t("proof2.key_record"), key or t("proof2.key_not_fetched"), mono=bool(key))]
+        rows += key_rows(mail, t) or [_key_row(mail, t)]
         rows += stamp_rows(mail, t)
         title = t("proof2.technical_title", number=mail.number, subject=r.subject or "–")
         blocks += [Heading(title, level=3), Fields(rows)]
     return blocks
+
+
+def _key_row(mail: ProofMail, t: Texts) -> Row:
+    """The key as kept, else why there is none: a mail without a signature has none to fetch, and "relies on your
+    provider's result" is true only where that result was what made the mail verified."""
+    auth = mail.record.authenticity
+    if auth.dkim_key_record:
+        return Row(t("proof2.key_record"), auth.dkim_key_record, mono=True)
+    if not auth.dkim:
+        return Row(t("proof2.key_record"), t("proof2.key_no_signature"))
+    verified = mail.record.trust is Trust.VERIFIED
+    return Row(t("proof2.key_record"), t("proof2.key_not_fetched" if verified else "proof2.key_not_fetched_unchecked"))
 
 
 def checking_blocks(t: Texts, *, embedded: bool, file_name: str | None) -> list[Block]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -14,6 +15,38 @@ from verifier.signin.secrets import imap_password, remember_secret, run_secret_c
 class Credentials(Protocol):
     def login(self, client: object, username: str) -> None: ...
 
+    def primed(self) -> Credentials:
+        """The same login with its secret fetched now, on the caller's thread: a password prompt needs the terminal,
+        so a connection made on a background thread must not be the one to ask."""
+        ...
+
+
+class LoginAbandoned(RuntimeError):
+    """The promised secret could not be had: its error was raised where it was fetched, and that is the one shown."""
+
+
+class Promised:
+    """Credentials that arrive later from another thread: a connection made ahead handshakes while the caller fetches
+    the secret (a keyring lookup, a token refresh, a prompt), and its login waits for them."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._credentials: Credentials | None = None
+
+    def keep(self, credentials: Credentials | None) -> None:
+        """None: fetching failed (the caller raises that error itself); the waiting login gives up."""
+        self._credentials = credentials
+        self._ready.set()
+
+    def login(self, client: object, username: str) -> None:
+        self._ready.wait()
+        if self._credentials is None:
+            raise LoginAbandoned("no secret for the login started ahead")
+        self._credentials.login(client, username)
+
+    def primed(self) -> Promised:
+        return self
+
 
 @dataclass
 class PasswordLogin:
@@ -21,6 +54,10 @@ class PasswordLogin:
 
     def login(self, client, username: str) -> None:
         password_login(client, username, self.password())
+
+    def primed(self) -> PasswordLogin:
+        password = self.password()
+        return PasswordLogin(lambda: password)
 
 
 def password_login(client, username: str, password: str) -> None:
@@ -68,6 +105,10 @@ class OAuth2Login:
 
     def login(self, client, username: str) -> None:
         client.oauth2_login(username, remember_secret(self.token()))
+
+    def primed(self) -> OAuth2Login:
+        token = self.token()
+        return OAuth2Login(lambda: token)  # for one connection: a reconnect asks for a fresh token
 
 
 def token_provider(

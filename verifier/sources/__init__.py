@@ -61,6 +61,10 @@ class MailSource(Protocol):
     description: str  # for reports: "lord@outlook.de at outlook.office365.com" or "maildir:/path"
     stats: ScanStats
 
+    def connect_ahead(self) -> None:
+        """Start what waits on the network (IMAP: TLS, login, the folder survey) in the background, now; the first
+        call that needs it waits for it and meets its error, if any. Local sources have nothing to start."""
+
     def messages(self, criteria: Criteria) -> Iterator[RawMail]: ...
 
     # Incremental scans. The state is the backend's own (opaque above the seam); the archive keeps it between runs.

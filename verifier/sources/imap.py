@@ -5,18 +5,18 @@ archived mails are looked up only in those. A first run sends each step for all 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Iterator
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.model import MAX_MAIL_BYTES, RawMail
 from verifier.signin.credentials import Credentials
 from verifier.sources import Criteria, ScanStats, Wakeup
+from verifier.sources.ahead import Ahead, login_ahead
 from verifier.sources.imapconn import ImapConnector, close_quietly
 from verifier.sources.imapfolders import Folder, Survey, survey
 from verifier.sources.imapmemory import Memory, location, parse_location
@@ -29,7 +29,7 @@ from verifier.sources.imapsteps import (
     search_query,
     stream_each,
 )
-from verifier.sources.imapwire import might_matter, pick_text_part
+from verifier.sources.imapwire import fetched_message_id, header_message_id, might_matter, pick_text_part
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class ImapSource:
         self.description = f"{settings.username} at {settings.host}"
         self.stats = ScanStats()
         self._client = None
+        self._ahead: Ahead[object] | None = None  # a login under way on a background thread (connect_ahead)
         self._pipe: Pipe | None = None
         self._capabilities: set[str] = set()
         self._survey: Survey | None = None  # folders and their state, as of the last LIST(-STATUS)
@@ -66,8 +67,16 @@ class ImapSource:
     # -- connection -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
         # the folder survey is the first command after login: it proves the login works (see ImapConnector)
-        self._client = self._connector.connect(first_command=self._take_survey)
+        ahead, self._ahead = self._ahead, None  # a login started ahead: its failure is this connect's failure
+        self._client = ahead.result() if ahead else self._connector.connect(first_command=self._take_survey)
         self._survey_fresh = True
+
+    def connect_ahead(self) -> None:
+        """Start connecting now, on a background thread, so that the handshake, login and folder survey overlap the
+        rest of the start-up; the first use waits for it. The secret is fetched here meanwhile (ahead.py)."""
+        if self._client is None and self._ahead is None:
+            connect = lambda credentials: self._connector.connect(self._take_survey, credentials)  # noqa: E731
+            self._ahead = login_ahead(connect, self._credentials, name=f"login {self.settings.host}")
 
     def _take_survey(self, client: object) -> None:
         # the folder an earlier scan on this connection left open: its STATUS is the session's old view of it
@@ -78,9 +87,6 @@ class ImapSource:
             announced = "CAPABILITY" in getattr(getattr(client, "_imap", None), "untagged_responses", {})
             self._capabilities = {c.decode().upper() for c in client.capabilities()} if announced else set()  # type: ignore[attr-defined]
         self._survey = survey(self._pipe, self._capabilities, self.settings.folders)
-
-    def _mailbox_error(self, err: BaseException) -> MailboxError:
-        return self._connector.mailbox_error(err)
 
     def open_client(self) -> object:
         """The connected, logged-in client (connecting first if need be)."""
@@ -96,10 +102,13 @@ class ImapSource:
 
         self.open_client()
         watched = [f.name for f in self.folders() if f.why in ("inbox", "\\Junk", "name", "configured")]
-        fresh = lambda: ImapConnector(self.settings, self._credentials).connect()  # noqa: E731
+        fresh = lambda: self._connector.sibling().connect()  # noqa: E731
         return [FolderWaiter(fresh, folder, wakeup) for folder in watched]
 
     def close(self) -> None:
+        if self._ahead is not None:  # started but never used (the run stopped early): collect it, to log out
+            with contextlib.suppress(Exception):
+                self.connect()
         client, pipe, self._client, self._pipe = self._client, self._pipe, None, None
         if client is not None:
             try:
@@ -159,7 +168,7 @@ class ImapSource:
         except (ConfigError, AuthError, MailboxError):
             raise
         except Exception as err:
-            raise self._mailbox_error(err) from None
+            raise self._connector.mailbox_error(err) from None
 
     # -- the scan ---------------------------------------------------------------------------------------------------
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
@@ -173,7 +182,7 @@ class ImapSource:
             except (ConfigError, AuthError):
                 raise
             except Exception as err:
-                failure = err if isinstance(err, MailboxError) else self._mailbox_error(err)
+                failure = err if isinstance(err, MailboxError) else self._connector.mailbox_error(err)
                 self._drop()
                 if not failure.transient or retries >= MAX_RETRIES:
                     raise failure from None
@@ -260,7 +269,7 @@ class ImapSource:
         earlier: set[str] = set(self._yielded_ids)
         for found in searched:
             uids = sorted(whole.get(found.folder, []))
-            ids = {uid: _message_id(found.heads.get(uid, {})) for uid in uids}
+            ids = {uid: fetched_message_id(found.heads.get(uid, {})) for uid in uids}
             keep = [uid for uid in uids if not ids[uid] or ids[uid] not in earlier]  # Gmail's All Mail repeats mails
             earlier |= {ids[uid] for uid in keep} - {""}
             wanted[found.folder] = (found.validity, {"UID BODY.PEEK[]": keep})
@@ -279,7 +288,7 @@ class ImapSource:
             got.add((folder, uid))
             self.stats.downloaded += 1
             self._examined.add((folder, validity[folder], uid))
-            if message_id := _header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
+            if message_id := header_message_id(raw.split(b"\r\n\r\n", 1)[0]):
                 self._yielded_ids.add(message_id)
             found_at = location(folder, validity[folder], uid)
             self._yielded.add(found_at)
@@ -288,13 +297,3 @@ class ImapSource:
             self.stats.skipped.append(f"{folder} UID {uid}: the server sent no body")
             self._retry_uid(folder, uid)
 
-
-def _message_id(data: dict[bytes, object]) -> str:
-    for key, value in data.items():
-        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
-            return _header_message_id(value)
-    return ""
-
-
-def _header_message_id(header: bytes) -> str:
-    return str(BytesHeaderParser(policy=compat32).parsebytes(header).get("Message-ID", "")).strip()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
 from verifier.signin.credentials import Credentials
+from verifier.sources.truststore import TrustStore, certificate_failure
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,14 @@ class ImapConnector:
         self.settings = settings
         self._credentials = credentials
         self._detected: str | None = None  # tls = "auto" on a port other than 993: found out once per run
+        self._trust = TrustStore(settings.ca_file)
+
+    def sibling(self) -> ImapConnector:
+        """Another connector to the same mailbox (watch's IDLE connections) that starts from what this one found out:
+        the TLS mode of an "auto" port, and whether the lazy CA directory vouches for the server."""
+        other = ImapConnector(self.settings, self._credentials)
+        other._detected, other._trust = self._detected, self._trust
+        return other
 
     def _tls_mode(self) -> str:
         mode = self.settings.tls
@@ -78,17 +87,27 @@ class ImapConnector:
         return self._detected
 
     def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if self.settings.ca_file:
-            try:
-                context.load_verify_locations(cafile=self.settings.ca_file)
-            except (OSError, ssl.SSLError) as err:
-                ca_file = self.settings.ca_file
-                raise ConfigError(f"imap.ca_file {ca_file!r} is not a readable CA bundle ({err}).") from None
-        return context
+        return self._trust.context()
 
-    def connect(self, first_command: Callable[[object], None] | None = None) -> object:
-        """``first_command`` (given the client) replaces the check after login, so that it costs no round trip."""
+    def connect(
+        self, first_command: Callable[[object], None] | None = None, credentials: Credentials | None = None
+    ) -> object:
+        """``first_command`` (given the client) replaces the check after login, so that it costs no round trip;
+        ``credentials`` (primed ones) replace the connector's own for this connection.
+
+        A certificate that does not verify against the lazy CA directory gets one more connection with the full
+        system store (truststore.py) before it is the usual certificate error."""
+        try:
+            return self._connect_once(first_command, credentials)
+        except MailboxError as err:
+            if not self._trust.fall_back(err):
+                raise
+        # outside the handler, so that a failure of the second attempt is not chained to the first
+        return self._connect_once(first_command, credentials)
+
+    def _connect_once(
+        self, first_command: Callable[[object], None] | None, credentials: Credentials | None
+    ) -> object:
         import imapclient
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
@@ -98,11 +117,11 @@ class ImapConnector:
         host, port = self.settings.host or "", self.settings.port
         mode = self._tls_mode()
         timeout = imapclient.SocketTimeout(connect=self.settings.timeout, read=self.settings.timeout)
+        context = self._ssl_context() if mode != "none" else None  # one per connection, and none for plain IMAP
+        client = None
         try:
             # imapguard's capped literals, minus a CAPABILITY round trip the greeting makes needless (imappipe)
-            client = Client(
-                host, port=port, ssl=mode == "implicit", ssl_context=self._ssl_context(), timeout=timeout
-            )
+            client = Client(host, port=port, ssl=mode == "implicit", ssl_context=context, timeout=timeout)
             if mode == "starttls":
                 if not client.has_capability("STARTTLS"):
                     raise MailboxError(
@@ -110,10 +129,10 @@ class ImapConnector:
                         "Use port 993 (implicit TLS) or ask your provider.",
                         transient=False,
                     )
-                client.starttls(self._ssl_context())
+                client.starttls(context)
             username = self.settings.username or ""
             try:
-                self._credentials.login(client, username)
+                (credentials or self._credentials).login(client, username)
             except LoginError as err:
                 # imapclient reports a connection that broke during LOGIN/AUTHENTICATE as a refused login too:
                 # that is the network (exit 4), not the password (exit 3)
@@ -137,16 +156,19 @@ class ImapConnector:
                     "The sign-in may belong to another account: run `verify-objection login` again."
                 ) from None
         except (AuthError, MailboxError, ConfigError):
+            close_quietly(client)
             raise
         except Exception as err:
+            close_quietly(client)
             raise self.mailbox_error(err) from None
         return client
 
     def mailbox_error(self, err: BaseException) -> MailboxError:
         host, port = self.settings.host, self.settings.port
-        if isinstance(err, ssl.SSLCertVerificationError):
+        certificate = certificate_failure(err)
+        if certificate is not None:
             return MailboxError(
-                f"The TLS certificate of {host} could not be verified ({err.verify_message}). "
+                f"The TLS certificate of {host} could not be verified ({certificate.verify_message}). "
                 "If this is your own server, set imap.ca_file to its CA; otherwise do not connect.",
                 transient=False,
             )

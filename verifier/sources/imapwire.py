@@ -1,4 +1,5 @@
-"""Reading IMAP BODYSTRUCTURE: which single text part tells whether a mail is worth downloading whole."""
+"""Reading FETCH answers: which single text part (from BODYSTRUCTURE) tells whether a mail is worth downloading
+whole, and the Message-ID in a header section."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import contextlib
 import quopri
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 MAX_PART_BYTES = 512 * 1024  # a bigger text part is no cheaper than the whole mail
 
@@ -97,3 +100,15 @@ def might_matter(text_might_matter: Callable[[str], bool], body: bytes, part: Te
         return text_might_matter(decode_text_part(body, part))
     except Exception:
         return True
+
+
+def fetched_message_id(data: dict[bytes, object]) -> str:
+    """The Message-ID from a FETCH answer's header section (BODY[HEADER...]), or ""."""
+    for key, value in data.items():
+        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+            return header_message_id(value)
+    return ""
+
+
+def header_message_id(header: bytes) -> str:
+    return str(BytesHeaderParser(policy=compat32).parsebytes(header).get("Message-ID", "")).strip()

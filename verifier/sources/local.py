@@ -111,6 +111,9 @@ class LocalSource:
     def waiters(self, wakeup: Wakeup) -> list[threading.Thread]:
         return [DirectoryWaiter([str(self.path)], wakeup)]
 
+    def connect_ahead(self) -> None:
+        pass  # a file is there to read: nothing to wait for
+
     def close(self) -> None:
         pass
 
