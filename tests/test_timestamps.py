@@ -138,6 +138,7 @@ def test_a_kept_mail_is_stamped_and_verifies_offline_after_the_key_is_gone(tmp_p
     assert tsa.requests == 2
 
 
+@pytest.mark.slow  # a second Python process: the bundle README's DKIM line, run as written
 def test_openssl_accepts_the_bundle(tmp_path: Path, tsa: TestTSA):
     box, config, archive = _setup(tmp_path, tsa.url, tsa.ca_file)
     _check(config, box, archive)
