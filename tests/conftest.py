@@ -70,6 +70,19 @@ def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def forgotten_secrets() -> Iterator[None]:
+    """Each test starts with no remembered secrets, as each run of the tool does: one test's password ("wrong", say)
+    must not blank words in a later test's output."""
+    from verifier.signin import secrets
+
+    kept = set(secrets._known_secrets)
+    secrets._known_secrets.clear()
+    yield
+    secrets._known_secrets.clear()
+    secrets._known_secrets.update(kept)
+
+
+@pytest.fixture(autouse=True)
 def null_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test touches the real system keyring (slow, and the user's own): the null backend answers "nothing stored"
     in this process and in every subprocess a test starts. Tests that need a keyring install their own backend."""

@@ -253,3 +253,21 @@ def test_german_help_covers_every_command_and_option_and_names_nothing_else():
 
     walk(main, "main")
     assert set(commands) == used_commands and set(options) == used_options  # no stale entries
+
+
+@pytest.mark.slow  # two subprocesses on a pty
+def test_init_asks_before_overwriting_in_german_and_takes_a_german_yes(tmp_path: Path):
+    """click's own confirm shows "[y/N]" and takes only y/n: a German reader is asked "[j/N]" and may answer "ja"."""
+    config = tmp_path / "config.toml"
+    config.write_text("# mine\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "LANG": "de_DE.UTF-8", "LANGUAGE": ""}
+    args = [sys.executable, "-m", "verifier", "init", "-c", str(config), "--skip-login"]
+    refused = _pty_run(args, ["nein"], env)
+    assert "Überschreiben? [j/N]" in refused and "gibt es schon; gib --force an" in refused, refused
+    assert config.read_text(encoding="utf-8") == "# mine\n"
+    answers = ["vielleicht", "ja", "lord.canterville@gmx.de", "", "pass show gmx", "Privat"]
+    answers.append("instagram:lord.canterville")
+    text = _pty_run(args, [*answers, ""], env)
+    assert "Bitte antworte mit j (ja) oder n (nein)." in text, text  # an answer it cannot take is asked again
+    assert 'username = "lord.canterville"' in config.read_text(encoding="utf-8"), text
+    assert not language_leaks(text, "de", ALLOWED + "\n".join(answers)), text

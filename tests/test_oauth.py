@@ -16,6 +16,7 @@ from conftest import require_dovecot
 from dovecot_server import DEFAULT_USER, DovecotServer
 from fake_oauth import GOOGLE_TOKEN, FakeIdentityProvider, IntrospectionServer, browser_for
 from helpers import imap_config, run, run_json, statuses, write_config
+from language_check import language_leaks
 from mailbuilder import DE_CONFIRMATION, mail
 
 import verifier.signin.oauth
@@ -84,6 +85,21 @@ def test_cron_without_a_stored_sign_in_is_exit_3_and_starts_nothing(server, idp,
     assert "verify-objection login" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not any(url.endswith("/devicecode") for _, url, _ in idp.requests)
     assert result.stdout == ""
+
+
+def test_sign_in_faults_are_worded_in_german(server, idp, tmp_path):
+    config = str(microsoft_config(tmp_path, server))
+    never = run("--config", config, "check", "--lang", "de")  # unattended, nothing stored: what to run once
+    assert never.exit_code == 3 and never.stdout == ""
+    assert f"Für {DEFAULT_USER} ist keine gültige Anmeldung bei Microsoft gespeichert" in never.stderr
+    assert "Führe einmal `verify-objection login` in einem Terminal aus" in never.stderr
+    assert not language_leaks(never.stderr, "de", "")
+    idp.signs_in_as = "someone.else@outlook.com"
+    other = run("--config", config, "login", env={"LANG": "de_DE.UTF-8", "LANGUAGE": "", "LC_ALL": ""})
+    assert other.exit_code == 3
+    refusal = other.stderr.strip().splitlines()[-1]
+    assert f"Du hast dich als someone.else@outlook.com angemeldet, aber imap.username ist {DEFAULT_USER}" in refusal
+    assert not language_leaks(refusal, "de", "")  # above it, Microsoft's own device-code words, as it sent them
 
 
 def test_revoked_refresh_token_under_cron_is_exit_3(server, idp, tmp_path):

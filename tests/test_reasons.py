@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 from verifier.i18n import Texts, catalogue
@@ -28,6 +29,16 @@ def test_ui_texts_are_key_complete_in_both_languages():
         return {key for key in _keys(catalogue(lang)) if not key.startswith(CODE_IS_ENGLISH)}
 
     assert keys("de") == keys("en")
+    # and each entry names the same placeholders in both: one the other lacks is a KeyError, or a value never shown
+    differ = [key for key in keys("en") if _placeholders("de", key) != _placeholders("en", key)]
+    assert not differ, differ
+
+
+def _placeholders(lang: str, key: str) -> set[str]:
+    node = catalogue(lang)
+    for part in key.split("."):
+        node = node[part]
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(node) if name}
 
 
 def test_every_reason_the_corpus_produces_renders_in_german_and_english():

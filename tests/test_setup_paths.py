@@ -424,3 +424,14 @@ def test_init_timestamp_url_survives_the_new_wizard(tmp_path):
     result = run(*base, "--timestamp-url", "https://tsa.canterville.example/tsr")
     assert result.exit_code == 0, result.stderr
     assert tomllib.loads(path.read_text())["archive"]["timestamp_url"] == "https://tsa.canterville.example/tsr"
+
+
+def test_accounts_as_people_shorten_them():
+    from verifier.signin.answers import Slip, parse_accounts
+
+    accounts = parse_accounts("fb:lord.canterville.5, IG:lord.canterville insta:@bello.der.hund")
+    assert [(a.platform, a.username) for a in accounts] == [
+        ("facebook", "lord.canterville.5"), ("instagram", "lord.canterville"), ("instagram", "bello.der.hund")
+    ]  # fmt: skip
+    with pytest.raises(Slip):
+        parse_accounts("tiktok:lord.canterville")  # only what Meta's objection covers

@@ -230,6 +230,17 @@ def test_a_token_from_an_untrusted_tsa_is_not_accepted(tmp_path: Path, tsa: Test
         assert store.stamps() == [] and len(store.unstamped()) == 1
 
 
+def test_the_timestamp_faults_are_worded_in_german(tmp_path: Path, tsa: TestTSA):
+    box, config, archive = _setup(tmp_path, tsa.url)
+    untrusted = _check(config, box, archive, "--lang", "de")
+    assert "führt zu keiner vertrauenswürdigen Wurzel (setze [archive] timestamp_ca_file" in untrusted.stderr
+    (tmp_path / "offline").mkdir()
+    box, config, archive = _setup(tmp_path / "offline", "http://127.0.0.1:9/tsr", tsa.ca_file)
+    offline = _check(config, box, archive, "--lang", "de")
+    assert "Zeitstempeldienst http://127.0.0.1:9/tsr nicht erreichbar" in offline.stderr
+    assert "beim nächsten Lauf ihren Zeitstempel" in offline.stderr
+
+
 def test_without_network_the_check_goes_on_and_stamps_later(tmp_path: Path, tsa: TestTSA):
     box, config, archive = _setup(tmp_path, "http://127.0.0.1:9/tsr", tsa.ca_file)  # discard port: refused
     result = _check(config, box, archive, "--report", str(tmp_path / "offline.pdf"))

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from verifier.config_problems import ConfigProblems, group_problems, validation_problems
+from verifier.config_problems import problem as _problem
 from verifier.errors import ConfigError
 
 ENV_PREFIX = "VERIFY_OBJECTION_"
@@ -113,7 +114,7 @@ class ImapSettings(BaseModel):
     def _microsoft_id_is_a_guid(cls, value: str | None, info: ValidationInfo) -> str | None:
         # Google's client IDs are not GUIDs, so only an explicit Microsoft sign-in is checked here (and again at use).
         if value and info.data.get("auth") == "oauth2-microsoft" and not GUID.match(value.strip()):
-            raise ValueError("not an application (client) ID; it looks like 00000000-0000-0000-0000-000000000000")
+            raise _problem("not_a_client_id")
         return value.strip() if value else value
 
 
@@ -126,11 +127,11 @@ class MailboxSettings(ImapSettings):
     @model_validator(mode="after")
     def _imap_or_local(self) -> MailboxSettings:
         if self.mailbox is not None and (self.host or self.username):
-            raise ValueError("give either mailbox (a local source) or host/username (an IMAP account), not both")
+            raise _problem("mailbox_and_account")
         if self.mailbox is None and not self.username:
-            raise ValueError("needs username (and host, unless a preset knows it) or mailbox = \"maildir:PATH\"")
+            raise _problem("mailbox_needs_account")
         if self.mailbox is not None and not self.mailbox.strip():
-            raise ValueError("mailbox is empty")
+            raise _problem("mailbox_empty")
         return self
 
     @property
@@ -167,7 +168,7 @@ class Settings(BaseSettings):
     def _names_unique(self) -> Settings:
         labels = [box.label for box in self.all_mailboxes()]
         if twice := sorted({label for label in labels if labels.count(label) > 1}):
-            raise ValueError(f"two mailboxes are called {twice[0]!r}: give each [[mailboxes]] its own name")
+            raise _problem("mailboxes_one_name", name=twice[0])
         return self
 
     def all_mailboxes(self) -> list[MailboxSettings]:

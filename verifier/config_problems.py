@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from verifier.errors import ConfigError
 
@@ -70,15 +71,31 @@ _PYDANTIC_CODES = {
 }
 
 
+# what config.py's own validators find; each a [config_problem] entry of that name
+OWN_CODES = ("not_a_client_id", "mailbox_and_account", "mailbox_needs_account", "mailbox_empty", "mailboxes_one_name")
+
+
+def problem(code: str, **params: str) -> PydanticCustomError:
+    """A validator's finding as pydantic carries it: its type is our code, so the command line words it in the user's
+    language (pydantic's own message, the English text, is only the fallback)."""
+    from verifier.i18n import Texts
+
+    assert code in OWN_CODES, code
+    english = Texts("en")(f"config_problem.{code}", got="", **params).replace("{", "(").replace("}", ")")
+    return PydanticCustomError(code, english, params)  # type: ignore[arg-type]
+
+
 def validation_problems(err: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     for error in err.errors():
         key = _dotted(error["loc"])
-        code = _PYDANTIC_CODES.get(error["type"], "invalid")
+        own = error["type"] in OWN_CODES
+        code = error["type"] if own else _PYDANTIC_CODES.get(error["type"], "invalid")
         context = error.get("ctx") or {}
         params = {
             "detail": error["msg"],
             **{name: str(context.get(name, "")) for name in ("expected", "ge", "gt", "le")},
+            **({name: str(value) for name, value in context.items()} if own else {}),
         }
         params["expected"] = params["expected"].replace(" or ", ", ")  # pydantic's English "a, b or c"
         value = error.get("input")

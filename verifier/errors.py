@@ -1,5 +1,6 @@
 """The tool's exceptions and the exit code each one means (a fault is never a verdict)."""
 
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -12,14 +13,15 @@ class ExitCode(IntEnum):
     LOCKED = 5  # another run holds the lock
 
 
-class VerifierError(Exception):
-    """Base class: ``str(err)`` is one line for the user that says what to do next. Never holds a secret.
+class Keyed(Exception):
+    """An exception worded from the catalogues: ``str(err)`` is one line for the user that says what to do next.
+    Never holds a secret.
 
     Raised as ``ConfigError(key="no_config", path=...)`` it names an ``[error]`` entry of data/ui/{de,en}.toml, and
     the command line shows it in the user's language (``text(lang)``); ``str(err)`` is the English one, for logs.
-    A plain message (``ConfigError("...")``) still works and is shown as it is."""
-
-    exit_code: ExitCode = ExitCode.USAGE
+    A plain message (``ConfigError("...")``) still works and is shown as it is; tests/test_error_texts.py allows it only
+    for errors that never reach a user. A parameter that is itself worded per language (another error, a ``Worded``)
+    is worded in the same language as the message around it."""
 
     def __init__(self, message: str = "", *, key: str | None = None, **params: object) -> None:
         self.key, self.params = key, params
@@ -35,7 +37,30 @@ class VerifierError(Exception):
             return str(self)
         from verifier.i18n import Texts
 
-        return Texts(lang)(f"error.{self.key}", **self.params)
+        params = {name: value.text(lang) if isinstance(value, Keyed | Worded) else value
+                  for name, value in self.params.items()}  # fmt: skip
+        # "signin.declined": an entry of another section, where the words are shared with lines that are no error
+        return Texts(lang)(self.key if "." in self.key else f"error.{self.key}", **params)
+
+
+class VerifierError(Keyed):
+    """Base class of the faults that end a run, each with its exit code."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class Worded:
+    """A part of an error message that has its own words per language (a provider's login hint): worded when the
+    message is, in the message's language."""
+
+    def __init__(self, say: Callable[[str], str]) -> None:
+        self.say = say
+
+    def text(self, lang: str) -> str:
+        return self.say(lang)
+
+    def __str__(self) -> str:
+        return self.say("en")
 
 
 class ConfigError(VerifierError):

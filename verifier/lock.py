@@ -30,10 +30,7 @@ def run_lock(path: Path | None) -> Iterator[None]:
     # A lock another user can plant (a symlink to a victim's file) or swap would let them write through it or
     # hold every run hostage: refused, never silently followed.
     if why := unsafe_place(path):
-        raise ConfigError(
-            f"Refusing the run lock: {why}. Keep the archive in a directory only you can write: set [archive] path "
-            "(or --archive) to e.g. ~/.local/share/verify-objection/evidence.sqlite."
-        )
+        raise ConfigError(key="lock_unsafe", why=why)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

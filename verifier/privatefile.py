@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from verifier.errors import ConfigError
+from verifier.errors import ConfigError, Worded
 
 PRIVATE = 0o600  # config with secrets, token caches
 SHARED = 0o644  # reports and their checksums: the user may hand them on (the umask still applies)
@@ -92,7 +92,29 @@ def _writable_by_others(info: os.stat_result) -> bool:
     return bool(others)
 
 
-def unsafe_place(path: Path) -> str | None:
+class Unsafe(str, Worded):
+    """Why a place is unsafe: the English text as the string (for logs), worded in the user's language inside the
+    error that quotes it (an [unsafe] entry of data/ui)."""
+
+    def __new__(cls, key: str, **params: object) -> Unsafe:
+        said = super().__new__(cls, _unsafe_text("en", key, params))
+        said.key, said.params = key, params
+        return said
+
+    def __init__(self, key: str, **params: object) -> None:
+        pass
+
+    def text(self, lang: str) -> str:
+        return _unsafe_text(lang, self.key, self.params)
+
+
+def _unsafe_text(lang: str, key: str, params: dict[str, object]) -> str:
+    from verifier.i18n import Texts
+
+    return Texts(lang)(f"unsafe.{key}", **params)
+
+
+def unsafe_place(path: Path) -> Unsafe | None:
     """Why another user could plant or swap the file at ``path`` (None: they cannot). Every directory on the way is
     looked at: one that others can write lets them rename what is below it, unless its sticky bit protects entries
     owned by us (or root). The file itself, if it exists, must be ours and not writable by others."""
@@ -103,11 +125,11 @@ def unsafe_place(path: Path) -> str | None:
         info = None
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
-            return f"{path} is a symbolic link"
+            return Unsafe("symlink", path=path)
         if info.st_uid not in trusted:
-            return f"{path} belongs to another user (uid {info.st_uid})"
+            return Unsafe("foreign_owner", path=path, uid=info.st_uid)
         if _writable_by_others(info):
-            return f"other users can write {path} (mode {stat.S_IMODE(info.st_mode):04o})"
+            return Unsafe("others_write", path=path, mode=f"{stat.S_IMODE(info.st_mode):04o}")
     child_owner = info.st_uid if info is not None else os.getuid()
     directory = path.parent.resolve()
     for current in (directory, *directory.parents):
@@ -116,8 +138,8 @@ def unsafe_place(path: Path) -> str | None:
         except OSError:
             continue  # not there yet: it will be created with our own umask
         if dir_info.st_uid not in trusted:
-            return f"the directory {current} belongs to another user (uid {dir_info.st_uid})"
+            return Unsafe("foreign_dir", path=current, uid=dir_info.st_uid)
         if _writable_by_others(dir_info) and not (dir_info.st_mode & stat.S_ISVTX and child_owner in trusted):
-            return f"other users can write the directory {current} (mode {stat.S_IMODE(dir_info.st_mode):04o})"
+            return Unsafe("others_write_dir", path=current, mode=f"{stat.S_IMODE(dir_info.st_mode):04o}")
         child_owner = dir_info.st_uid
     return None

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 from verifier.config import Group
 from verifier.coverage import build_report
-from verifier.errors import ExitCode, VerifierError
+from verifier.errors import ExitCode, SourceError, VerifierError
 from verifier.evidence.archive import Archive, ArchiveError
 from verifier.i18n import active
 from verifier.model import Found
@@ -80,6 +80,10 @@ class _Read:
     stats: dict[str, int] = field(default_factory=dict)
 
 
+def _unread_text(err: OSError, lang: str) -> str:
+    return SourceError(key="mailbox_gone", why=err.strerror or err).text(lang)
+
+
 def _unreadable(archive: Archive, err: sqlite3.Error) -> str:
     return ArchiveError(key="archive_unreadable", path=archive.path, why=str(err)).text(active().lang)
 
@@ -127,7 +131,9 @@ def _read(box: Mailbox, archive: Archive | None, known: _Known, incremental: boo
         if lone:
             raise  # the only mailbox: its failure is the run's error, never a verdict
         # OSError: a local mailbox on a drive that went away, a folder without read permission
-        error = redact(str(err)) if isinstance(err, VerifierError) else f"cannot be read ({err.strerror or err})"
+        # worded as the run's other lines are; the report (and its JSON) keeps what the user was told
+        lang = active().lang
+        error = redact(err.text(lang)) if isinstance(err, VerifierError) else _unread_text(err, lang)
         code = err.exit_code if isinstance(err, VerifierError) else ExitCode.MAILBOX
         where = source.description if source is not None else ""
         return _Read(MailboxResult(name=box.name, source=where, error=error, exit_code=int(code)))

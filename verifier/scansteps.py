@@ -13,6 +13,7 @@ from email.policy import compat32
 
 from verifier.evidence.archive import Archive
 from verifier.evidence.record import EvidenceRecord, record_of, worth_keeping
+from verifier.i18n import active
 from verifier.model import Classification, Found
 from verifier.recognise.catalogue import meta_facts, text_might_matter
 from verifier.recognise.classify import classify  # classify_raw: the one bytes→verdict path
@@ -57,7 +58,7 @@ def judged(
     try:
         return classify(parsed if parsed is not None else parse_mail(raw), voice)
     except Exception as err:  # RecursionError, MemoryError-free pathologies, a codec that raises: one mail only
-        log.warning("mail at %s could not be classified: %s", where, type(err).__name__)
+        log.warning("%s", active()("cli.unclassified", where=where, why=type(err).__name__))
         skipped.append(_failed(raw, where, err))
         return None
 

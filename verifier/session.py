@@ -119,7 +119,7 @@ def _single(settings: Settings, box: MailboxSettings, interactive: bool) -> Sess
 def _needs_one(boxes: list[MailboxSettings]) -> Callable[[], MailSource]:
     def refuse() -> MailSource:
         names = ", ".join(box.label for box in boxes)
-        raise ConfigError(f"This reads one mailbox at a time: give --mailbox NAME (the config has: {names}).")
+        raise ConfigError(key="one_mailbox_at_a_time", names=names)
 
     return refuse
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from verifier.errors import AuthError, ExitCode, VerifierError
+from verifier.i18n import active
 from verifier.report import GroupStatus, Report
 from verifier.scansteps import Warn
 from verifier.sources import Mailbox, MailSource, Wakeup
@@ -96,12 +97,17 @@ class _Waiting:
             try:
                 threads += source.waiters(wakeup)
             except VerifierError as err:  # down now: the checks keep reporting it, the others are still watched
-                self.warn(f"mailbox {name!r} is not watched: {err}")
+                self.warn(_not_watched(name, err))
         return threads
 
     def close(self) -> None:
         for _name, source in self.sources:
             source.close()
+
+
+def _not_watched(name: str, err: VerifierError) -> str:
+    t = active()
+    return t("watch.not_watched", name=repr(name), why=err.text(t.lang))
 
 
 def open_for_waiting(mailboxes: Sequence[Mailbox], warn: Warn) -> _Waiting:
@@ -110,5 +116,5 @@ def open_for_waiting(mailboxes: Sequence[Mailbox], warn: Warn) -> _Waiting:
         try:
             sources.append((box.name, box.open()))
         except VerifierError as err:
-            warn(f"mailbox {box.name!r} is not watched: {err}")
+            warn(_not_watched(box.name, err))
     return _Waiting(sources, warn)

@@ -54,10 +54,10 @@ def _chosen_imap(settings: object, name: str | None) -> object:
     boxes = [box for box in settings.all_mailboxes() if not box.mailbox]  # type: ignore[attr-defined]
     chosen = [box for box in boxes if box.label == name] if name is not None else boxes
     if len(chosen) != 1:
-        names = ", ".join(box.label for box in boxes) or "none"
+        names = ", ".join(box.label for box in boxes) or "–"
         if name is None:
-            raise ConfigError(f"The config has several IMAP mailboxes: give --mailbox NAME (one of: {names}).")
-        raise ConfigError(f"--mailbox {name}: no IMAP mailbox of that name in the config (it has: {names}).")
+            raise ConfigError(key="several_imap_mailboxes", names=names)
+        raise ConfigError(key="no_imap_mailbox_named", name=name, names=names)
     return chosen[0]
 
 

@@ -79,8 +79,11 @@ def check(
         _print_changes(outcome, obj["lang"])
     else:
         print_report(outcome.report, obj["lang"], as_json)
+    from verifier.i18n import Texts
+
     for failed in (m for m in outcome.report.mailboxes if m.error):
-        click.echo(f"verify-objection: mailbox {failed.name!r}: {failed.error}", err=True)
+        said = Texts(obj["lang"])("cli.mailbox_failed", name=repr(failed.name), why=failed.error)
+        click.echo(f"verify-objection: {said}", err=True)
     sys.exit(outcome.report.exit_code)
 
 

@@ -11,6 +11,18 @@ def at_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def confirm(question: str, t) -> bool:
+    """A yes/no question in the reader's language, no by default: click's own confirm shows "[y/N]" and takes only
+    y/yes/n/no, whatever the language (its words are not gettext's), so a German "j" would be an error."""
+    yes, no = ({w.strip() for w in t(f"prompt.{words}").split(",")} for words in ("yes_words", "no_words"))
+    while True:
+        answer = click.prompt(f"{question} [{t('prompt.yes_no')}]", default="", show_default=False, err=True)
+        answer = answer.strip().lower()
+        if answer in yes or answer in no or not answer:
+            return answer in yes
+        click.echo(t("prompt.yes_no_again"), err=True)
+
+
 def warn(message: str) -> None:
     from verifier.safetext import clean_line
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import click
 
+from verifier.cli.common import confirm
 from verifier.config import Group, ImapSettings
 from verifier.errors import AuthError, ConfigError, VerifierError
 from verifier.i18n import Texts
@@ -46,11 +47,11 @@ class Asker:
                 return parse(str(given))
             except Slip as slip:
                 if not self.interactive:
-                    raise ConfigError(f"{option}: {slip.say(self.t)}") from None
+                    raise ConfigError(key="slip", option=option, why=slip) from None
                 _echo(slip.say(self.t))
         elif not self.interactive:
             if default is None:
-                raise ConfigError(self.t("setup.missing", option=option))
+                raise ConfigError(key="setup.missing", option=option)
             return parse(default)
         while True:
             answer = click.prompt(self.t(prompt_key), default=default or "", show_default=bool(default), err=True)
@@ -86,7 +87,7 @@ def _preset(answers: dict, email: str) -> Preset | None:
         name = str(answers["provider"]).lower()
         if name not in presets():
             slip = Slip("provider", answer=name, known=", ".join(sorted(presets())))
-            raise ConfigError(f"--provider: {slip.say(Texts('en'))}")
+            raise ConfigError(key="slip", option="--provider", why=slip)
         return presets()[name]
     return preset_for_address(email)
 
@@ -155,7 +156,8 @@ def _microsoft(answers: dict, ask: Asker, t: Texts, values: dict[str, object]) -
 
         name = str(answers.get("oauth2_client") or "thunderbird").lower()
         if name not in named_clients():
-            raise ConfigError(f"--oauth2-client {name!r}: known are {', '.join(sorted(named_clients()))}.")
+            known = ", ".join(sorted(named_clients()))
+            raise ConfigError(key="unknown_oauth_client", option="--oauth2-client", name=name, known=known)
         values["oauth2_client"] = name
         _echo(t("setup.outlook.thunderbird"))
         return True
@@ -219,8 +221,8 @@ def run_init(path: Path, answers: dict, *, lang: str, at_terminal: bool) -> int:
     t = Texts(lang)
     interactive = at_terminal and not answers.get("non_interactive")
     keep = path.exists() and not answers.get("force")
-    if keep and not (interactive and click.confirm(t("init.exists", path=path), err=True)):
-        raise ConfigError(f"{path} exists; pass --force to overwrite it (or --config OTHER_PATH).")
+    if keep and not (interactive and confirm(t("init.exists", path=path), t)):
+        raise ConfigError(key="config_exists", path=path)
     imap, groups, email, now = collect(answers, t, interactive, path)
     write_private(path, render_config(imap, groups, address=email) + timestamp_section(answers.get("timestamp_url")))
     _echo(t("init.written", path=path))
@@ -255,9 +257,10 @@ def explain_failure(t: Texts, path: Path, imap: ImapSettings, action: Callable[[
     try:
         action()
     except VerifierError as err:
-        _echo(f"verify-objection: {clean_line(redact(str(err)))}")  # it may quote the server
+        said = err.text(t.lang)
+        _echo(f"verify-objection: {clean_line(redact(said))}")  # it may quote the server
         hint = login_hint(imap.host, imap.username, t.lang)
-        if isinstance(err, AuthError) and hint not in str(err):
+        if isinstance(err, AuthError) and hint not in said:
             _echo(hint)
         _echo(t("init.login_failed", path=path))
         return int(err.exit_code)

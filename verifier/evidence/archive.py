@@ -86,11 +86,7 @@ class Archive(StampStore):
         # SQLite opens its -wal/-shm/-journal files beside the archive, following symlinks: those are checked too
         siblings = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
         if why := next(filter(None, map(unsafe_place, siblings)), None):
-            raise ArchiveError(
-                f"evidence archive refused: {why}, so its mails might not be yours. Keep the archive in a directory "
-                "only you can write: set [archive] path (or --archive) to e.g. "
-                "~/.local/share/verify-objection/evidence.sqlite"
-            )
+            raise ArchiveError(key="archive_unsafe", why=why)
         if not create and not path.is_file():
             raise ArchiveError(key="no_archive", path=path)
         try:

@@ -11,6 +11,7 @@ from datetime import datetime
 from verifier.evidence.archive import Archive, Mismatch
 from verifier.evidence.record import DkimKey
 from verifier.evidence.stampstore import Stamp
+from verifier.i18n import active
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _roots(ca_file: str) -> list | str:
     try:
         return trust_roots(ca_file)
     except TimestampInvalid as err:
-        return str(err)
+        return err.text(active().lang)
 
 
 def _check_stamp(stamp: Stamp, data: bytes, roots: list | str) -> StampCheck:
@@ -83,7 +84,7 @@ def _check_stamp(stamp: Stamp, data: bytes, roots: list | str) -> StampCheck:
     try:
         verified = check_token(stamp.token, data, roots)
     except TimestampInvalid as err:
-        return StampCheck(stamp, None, problem=str(err))
+        return StampCheck(stamp, None, problem=err.text(active().lang))
     if verified.gen_time != stamp.gen_time:
         return StampCheck(stamp, verified.gen_time, verified.tsa, "the token names another time than the archive")
     return StampCheck(stamp, verified.gen_time, verified.tsa)

@@ -34,5 +34,6 @@ def timestamp_pdf(data: bytes, url: str) -> bytes:
     except (TimestampInvalid, TimestampUnavailable):
         raise
     except Exception as err:  # pyHanko's own errors: a malformed or refused answer, a PDF it cannot extend
-        raise TimestampInvalid(f"{tsa_host(url)}: no document timestamp ({type(err).__name__}: {err})") from None
+        why = f"{type(err).__name__}: {err}"
+        raise TimestampInvalid(key="tsa_no_document_stamp", tsa=tsa_host(url), why=why) from None
     return out.getvalue()

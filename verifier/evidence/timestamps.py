@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from verifier.errors import Keyed
+
 TIMEOUT = 10.0
 MAX_ANSWER = 256 * 1024  # a token is a few KiB; a bigger answer is not one
 CLOCK_SLACK = timedelta(minutes=10)  # a TSA's clock a little ahead of ours is fine; a token from the future is not
 
 
-class TimestampUnavailable(Exception):
+class TimestampUnavailable(Keyed):
     """The TSA could not be asked (offline, refused, timed out): try again on the next run."""
 
 
-class TimestampInvalid(Exception):
+class TimestampInvalid(Keyed):
     """A token that does not prove what it should: wrong hash, bad signature, untrusted chain, not granted."""
 
 
@@ -52,20 +54,20 @@ def request_token(url: str, data: bytes, timeout: float = TIMEOUT) -> tuple[byte
     try:
         token = _decode(answer)
     except Exception:
-        raise TimestampInvalid(f"{tsa_host(url)} did not answer with an RFC 3161 timestamp") from None
+        raise TimestampInvalid(key="tsa_no_token", tsa=tsa_host(url)) from None
     if token.status not in (0, 1):  # granted, granted with modifications
-        raise TimestampInvalid(f"{tsa_host(url)} refused the timestamp (status {token.status})")
+        raise TimestampInvalid(key="tsa_refused", tsa=tsa_host(url), status=token.status)
     if token.tst_info.message_imprint.message != hashlib.sha256(data).digest():
-        raise TimestampInvalid(f"{tsa_host(url)} stamped a different hash than the one sent")
+        raise TimestampInvalid(key="tsa_other_hash", tsa=tsa_host(url))
     if query.nonce is not None and token.tst_info.nonce != query.nonce:
-        raise TimestampInvalid(f"{tsa_host(url)} answered with another request's nonce")
+        raise TimestampInvalid(key="tsa_other_nonce", tsa=tsa_host(url))
     return query.as_bytes(), answer
 
 
 def post_query(url: str, query: bytes, timeout: float = TIMEOUT) -> bytes:
     """One RFC 3161 request over HTTP(S) (RFC 3161 section 3.4); shared by the mail tokens and the PDF timestamp."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise TimestampInvalid(f"[archive] timestamp_url must be an http:// or https:// URL, not {url!r}")
+        raise TimestampInvalid(key="tsa_url", value=url)
     request = urllib.request.Request(
         url, data=query, headers={"Content-Type": "application/timestamp-query"}, method="POST"
     )
@@ -74,7 +76,7 @@ def post_query(url: str, query: bytes, timeout: float = TIMEOUT) -> bytes:
             return response.read(MAX_ANSWER)
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", None) or err
-        raise TimestampUnavailable(f"timestamp authority {tsa_host(url)} not reachable ({reason})") from None
+        raise TimestampUnavailable(key="tsa_unreachable", tsa=tsa_host(url), why=reason) from None
 
 
 def trust_roots(ca_file: str = "") -> list:
@@ -98,7 +100,7 @@ def trust_roots(ca_file: str = "") -> list:
                 roots += x509.load_pem_x509_certificates(path.read_bytes())
         except (OSError, ValueError) as err:
             if ca_file:
-                raise TimestampInvalid(f"[archive] timestamp_ca_file {path}: no PEM certificates ({err})") from None
+                raise TimestampInvalid(key="tsa_ca_file", path=path, why=err) from None
     return roots
 
 
@@ -107,11 +109,11 @@ def check_token(answer: bytes, data: bytes, roots: list) -> Verified:
     from rfc3161_client import VerificationError, VerifierBuilder
 
     if not roots:
-        raise TimestampInvalid("no trusted certificate to check the TSA against (set [archive] timestamp_ca_file)")
+        raise TimestampInvalid(key="tsa_no_roots")
     try:
         token = _decode(answer)
     except Exception:
-        raise TimestampInvalid("not an RFC 3161 timestamp token") from None
+        raise TimestampInvalid(key="not_a_token") from None
     builder = VerifierBuilder()
     for root in roots:
         try:
@@ -121,14 +123,14 @@ def check_token(answer: bytes, data: bytes, roots: list) -> Verified:
     try:
         builder.build().verify_message(token, data)
     except VerificationError as err:
-        raise TimestampInvalid(_plain(str(err))) from None
+        raise _plain(str(err)) from None
     except Exception as err:  # a malformed token the library cannot even walk
-        raise TimestampInvalid(f"unreadable token ({type(err).__name__})") from None
+        raise TimestampInvalid(key="token_unreadable", why=type(err).__name__) from None
     chain = _chain(token, roots)
     when = token.tst_info.gen_time
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > datetime.now(UTC) + CLOCK_SLACK:
-        raise TimestampInvalid(f"the token names a time in the future ({when:%Y-%m-%d %H:%M} UTC)")
+        raise TimestampInvalid(key="token_future", when=f"{when:%Y-%m-%d %H:%M} UTC")
     return Verified(
         gen_time=when,
         tsa=_subject(chain[0]) if chain else "?",
@@ -158,17 +160,17 @@ def _decode(answer: bytes):
     return decode_timestamp_response(response.dump())
 
 
-def _plain(message: str) -> str:
+def _plain(message: str) -> TimestampInvalid:
     """rfc3161-client's messages quote OpenSSL's error stack: say what it means instead."""
     if "Mismatch between messages" in message:
-        return "the token is over other bytes than these (the mail or record changed, or the token belongs elsewhere)"
+        return TimestampInvalid(key="token_other_bytes")
     if "local issuer certificate" in message or "self-signed certificate" in message:
-        return "the TSA's certificate does not lead to a trusted root (set [archive] timestamp_ca_file to its CA)"
+        return TimestampInvalid(key="tsa_untrusted")
     if "certificate has expired" in message or "not yet valid" in message:
-        return "the TSA's certificate was not valid at the time the token names"
+        return TimestampInvalid(key="tsa_expired")
     if "pkcs7" in message.lower():
-        return "the TSA's signature on the token does not verify (the token was altered)"
-    return message.split(": ErrorStack")[0]
+        return TimestampInvalid(key="token_altered")
+    return TimestampInvalid(key="token_invalid", why=message.split(": ErrorStack")[0])
 
 
 def _subject(der: bytes) -> str:

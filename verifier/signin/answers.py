@@ -11,6 +11,8 @@ from verifier.config import GUID, Account, Group
 from verifier.errors import ConfigError
 
 PLATFORMS = ("instagram", "facebook")
+# what people write for them: "fb:lord.canterville.5", "ig:lord.canterville", "insta:…"
+PLATFORM_SHORT = {"fb": "facebook", "ig": "instagram", "insta": "instagram"}
 # Instagram: letters, digits, "." and "_" (30 at most); Facebook: letters, digits and "." (50); a profile ID: digits.
 USERNAME = re.compile(r"^[A-Za-z0-9._]{1,50}$")
 PROFILE_HOSTS = {
@@ -33,6 +35,11 @@ class Slip(ConfigError):
 
     def say(self, t) -> str:
         return t(f"setup.slip.{self.key}", **self.params)
+
+    def text(self, lang: str) -> str:
+        from verifier.i18n import Texts
+
+        return self.say(Texts(lang))
 
 
 def parse_email(text: str) -> str:
@@ -76,6 +83,7 @@ def parse_account(item: str) -> Account:
         return _from_profile_address(item)
     platform, sep, name = item.rpartition(":")
     platform = platform.strip().lower() if sep else "instagram"  # a bare name means Instagram
+    platform = PLATFORM_SHORT.get(platform, platform)
     name = name.strip().lstrip("@")
     if platform not in PLATFORMS:
         guess = difflib.get_close_matches(platform, PLATFORMS, n=1, cutoff=0.5)

@@ -66,10 +66,7 @@ def password_login(client, username: str, password: str) -> None:
     password could never log in, and a CR/LF inside one would be sent raw — a second command of the password's
     making."""
     if any(c in password for c in "\r\n\0"):
-        raise ConfigError(
-            "The IMAP password contains a line break or a NUL character, which no mail server accepts; check where "
-            "it comes from (imap.password_command's first line, the keyring, VERIFY_OBJECTION_IMAP__PASSWORD)."
-        )
+        raise ConfigError(key="password_break")
     if any(c in username for c in "\r\n\0"):
         raise ConfigError(key="username_break")
     if password.isascii() and username.isascii():
@@ -79,9 +76,7 @@ def password_login(client, username: str, password: str) -> None:
     elif username.isascii():
         _literal_login(client, username, password)
     else:
-        raise ConfigError(
-            f"imap.username {username!r} is not ASCII and the server offers no AUTHENTICATE PLAIN to send it with."
-        )
+        raise ConfigError(key="username_not_ascii", user=username)
 
 
 def _literal_login(client, username: str, password: str) -> None:
@@ -116,7 +111,7 @@ def token_provider(
 ) -> Callable[[], str]:
     if kind == "oauth2-command":
         if not settings.token_command:
-            raise ConfigError('imap.auth = "oauth2-command" needs imap.token_command (a program printing a token).')
+            raise ConfigError(key="no_token_command")
         command = settings.token_command
         return lambda: remember_secret(run_secret_command(command, "imap.token_command"))
     if kind == "oauth2-microsoft":
@@ -127,7 +122,7 @@ def token_provider(
         from verifier.signin.oauth.google import GoogleTokens
 
         return GoogleTokens(settings, interactive=interactive)
-    raise ConfigError(f"imap.auth {kind!r} is not known.")
+    raise ConfigError(key="unknown_auth", kind=kind)
 
 
 def credentials_for(settings: ImapSettings, *, interactive: bool) -> Credentials:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from verifier.config import ImapSettings
-from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.errors import AuthError, ConfigError, MailboxError, VerifierError
 from verifier.i18n import Texts, default_language
 from verifier.signin.credentials import Credentials, OAuth2Login, PasswordLogin, token_provider
 from verifier.signin.secrets import (
@@ -57,7 +57,7 @@ def sign_in(
     if not imap.username:
         raise ConfigError(key="no_username")
     kind = auth_kind(imap)
-    where = f"{imap.username} at {imap.host}"
+    where = t("source.imap", user=imap.username, host=imap.host)
     if kind == "password":
         if imap.password_command:
             password = run_password_command(imap.password_command)
@@ -66,14 +66,11 @@ def sign_in(
         if not at_terminal:
             raise ConfigError(key="login_needs_terminal")
         if not imap.password_file and not keyring_usable():
-            raise NoPasswordPlace(
-                "This computer has no usable system keyring, so there is nowhere to keep the password: set "
-                "imap.password_command (a password manager) or imap.password_file."
-            )
+            raise NoPasswordPlace(key="no_password_place")
         password, untested = _typed_and_tested(imap, where, tell)
         kept = _keep(imap, password, config_path, tell, t)
         if untested is not None:
-            raise MailboxError(f"{untested} {t('signin.kept_untested', kept=kept)}")
+            raise MailboxError(key="kept_untested", why=untested, kept=kept)
         return t("signin.logged_in_kept", where=where, kept=kept)
     provider = token_provider(imap, kind, interactive=True, lang=lang)
     if kind != "oauth2-command":
@@ -85,10 +82,12 @@ def sign_in(
 
 
 def _one_line(err: Exception) -> str:
+    from verifier.i18n import active
     from verifier.safetext import clean_line
     from verifier.signin.secrets import redact
 
-    return f"verify-objection: {clean_line(redact(str(err)))}"  # it may quote the server
+    said = err.text(active().lang) if isinstance(err, VerifierError) else str(err)
+    return f"verify-objection: {clean_line(redact(said))}"  # it may quote the server
 
 
 def _typed_and_tested(imap: ImapSettings, where: str, tell: Callable[[str], None]) -> tuple[str, MailboxError | None]:

@@ -90,10 +90,7 @@ def with_preset(settings: ImapSettings) -> ImapSettings:
         return settings
     preset = preset_for_address(settings.username)
     if preset is None:
-        raise ConfigError(
-            f"No preset for {domain_of(settings.username)!r}: set imap.host (and imap.port) to your provider's "
-            "IMAP server, or run `verify-objection init`."
-        )
+        raise ConfigError(key="no_preset", domain=domain_of(settings.username))
     return settings.model_copy(update={"host": preset.host, "port": preset.port})
 
 

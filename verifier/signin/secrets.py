@@ -114,10 +114,7 @@ def store_in_keyring(username: str, secret: str) -> None:
 
         keyring.set_password(KEYRING_SERVICE, username, secret)
     except Exception as err:
-        raise ConfigError(
-            f"No usable system keyring here ({type(err).__name__}). Use imap.password_command instead "
-            "(e.g. a password manager), or imap.password_file."
-        ) from None
+        raise ConfigError(key="no_keyring", why=type(err).__name__) from None
 
 
 def password_file_path(value: str) -> Path:
@@ -130,10 +127,7 @@ def read_password_file(value: str) -> str:
     try:
         info = path.stat()
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or info.st_uid != os.getuid():
-            raise ConfigError(
-                f"imap.password_file {path} can be read by other users of this computer (mode "
-                f"{stat.S_IMODE(info.st_mode):03o}), so it was not used. Run `chmod 600 {path}` and try again."
-            )
+            raise ConfigError(key="password_file_open", path=path, mode=f"{stat.S_IMODE(info.st_mode):03o}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(key="password_file_missing", path=path) from None
@@ -154,17 +148,8 @@ def store_in_password_file(value: str, secret: str) -> Path:
 
 
 def no_password_advice() -> str:
-    """What to do when a run without a terminal has no password: only ways that work on this machine."""
-    if keyring_usable():
-        return (
-            "No IMAP password: run `verify-objection login` once in a terminal (stores it in the system keyring), "
-            "or set imap.password_command; a run without a terminal cannot ask for it."
-        )
-    return (
-        "No IMAP password, and this computer has no usable system keyring: set imap.password_command (a password "
-        "manager, e.g. \"pass show mail\") or imap.password_file and run `verify-objection login` once in a terminal "
-        "to write that file; a run without a terminal cannot ask for it."
-    )
+    """What to do when a run without a terminal has no password (an [error] entry): only ways that work here."""
+    return "no_password" if keyring_usable() else "no_password_no_keyring"
 
 
 def imap_password(settings: ImapSettings) -> str:
@@ -184,4 +169,4 @@ def imap_password(settings: ImapSettings) -> str:
         from verifier.i18n import active
 
         return remember_secret(getpass.getpass(active()("prompt.password", user=settings.username) + " "))
-    raise ConfigError(no_password_advice())
+    raise ConfigError(key=no_password_advice())

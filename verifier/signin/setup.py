@@ -112,7 +112,7 @@ def timestamp_section(url: object) -> str:
     if not url:
         return ""
     if not str(url).startswith(("https://", "http://")):
-        raise ConfigError(f"--timestamp-url must be an http:// or https:// URL, not {url!r}.")
+        raise ConfigError(key="timestamp_url", value=url)
     return (
         "\n[archive]\n# RFC 3161 timestamps on every kept mail and the proof PDF; the TSA sees only a SHA-256 hash.\n"
         f"timestamp_url = {json.dumps(str(url))}\n"

@@ -41,7 +41,7 @@ class ImapSource:
     def __init__(self, settings: ImapSettings, credentials: Credentials) -> None:
         """``credentials`` logs in (password or XOAUTH2)."""
         if not settings.host or not settings.username:
-            raise ConfigError("imap.host and imap.username must be set to scan a mailbox (or use --mailbox PATH).")
+            raise ConfigError(key="imap_unset")
         self.settings = settings
         self._credentials = credentials
         self._connector = ImapConnector(settings, credentials)

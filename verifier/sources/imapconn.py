@@ -11,7 +11,7 @@ import ssl
 from collections.abc import Callable
 
 from verifier.config import ImapSettings
-from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.errors import AuthError, ConfigError, MailboxError, Worded
 from verifier.signin.credentials import Credentials
 from verifier.sources.truststore import TrustStore, certificate_failure
 
@@ -41,7 +41,7 @@ def _server_text(err: Exception) -> str:
     text = str(err)
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]
-    return text.strip() or type(err).__name__
+    return text.strip().rstrip(".") or type(err).__name__  # our message puts its own full stop after it
 
 
 class ImapConnector:
@@ -65,7 +65,7 @@ class ImapConnector:
         if mode == "auto":
             mode = "implicit" if self.settings.port == 993 else self._detect()
         if mode == "none" and not _is_loopback(self.settings.host or ""):
-            raise ConfigError('imap.tls = "none" is only allowed for a server on this machine (127.0.0.1).')
+            raise ConfigError(key="tls_none_remote")
         return mode
 
     def _detect(self) -> str:
@@ -79,11 +79,10 @@ class ImapConnector:
                 return "starttls"  # unreachable: the real connection reports it in its own words; asked again later
             self._detected = "implicit" if direct else "starttls"
             if direct:
-                log.warning(
-                    "%s:%s speaks TLS directly (sent no greeting within %.0f s), so it was used that way; set "
-                    'imap.tls = "implicit" (or `init --tls implicit`) to skip this check.',
-                    host, port, GREETING_WAIT,
-                )  # fmt: skip
+                from verifier.i18n import active
+
+                wait = f"{GREETING_WAIT:.0f}"
+                log.warning("%s", active()("cli.tls_direct", host=host, port=port, seconds=wait))
         return self._detected
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -124,11 +123,7 @@ class ImapConnector:
             client = Client(host, port=port, ssl=mode == "implicit", ssl_context=context, timeout=timeout)
             if mode == "starttls":
                 if not client.has_capability("STARTTLS"):
-                    raise MailboxError(
-                        f"{host}:{port} does not offer STARTTLS, so the password would travel unencrypted; refused. "
-                        "Use port 993 (implicit TLS) or ask your provider.",
-                        transient=False,
-                    )
+                    raise MailboxError(key="imap_no_starttls", host=host, port=port, transient=False)
                 client.starttls(context)
             username = self.settings.username or ""
             try:
@@ -138,8 +133,9 @@ class ImapConnector:
                 # that is the network (exit 4), not the password (exit 3)
                 if isinstance(err.__context__, IMAPClientAbortError | OSError):
                     raise self.mailbox_error(err.__context__) from None
+                hint = Worded(lambda lang: login_hint(host, username, lang))
                 raise AuthError(
-                    f"{host} refused the login for {username}: {_server_text(err)}. {login_hint(host, username)}"
+                    key="imap_login_refused", host=host, user=username, said=_server_text(err), hint=hint
                 ) from None
             # A real command after login: some servers (Microsoft with another account's token) accept the login
             # and fail on first use.
@@ -152,8 +148,7 @@ class ImapConnector:
                 raise
             except IMAPClientError as err:
                 raise AuthError(
-                    f"{host} accepted the login for {username} but refused the first command ({_server_text(err)}). "
-                    "The sign-in may belong to another account: run `verify-objection login` again."
+                    key="imap_first_command_refused", host=host, user=username, said=_server_text(err)
                 ) from None
         except (AuthError, MailboxError, ConfigError):
             close_quietly(client)
@@ -167,32 +162,19 @@ class ImapConnector:
         host, port = self.settings.host, self.settings.port
         certificate = certificate_failure(err)
         if certificate is not None:
-            return MailboxError(
-                f"The TLS certificate of {host} could not be verified ({certificate.verify_message}). "
-                "If this is your own server, set imap.ca_file to its CA; otherwise do not connect.",
-                transient=False,
-            )
+            return MailboxError(key="imap_certificate", host=host, why=certificate.verify_message, transient=False)
         if isinstance(err, socket.gaierror):
-            return MailboxError(
-                f"Cannot find the mail server {host!r} (DNS). Check imap.host and your network.", transient=False
-            )
+            return MailboxError(key="imap_dns", host=host, transient=False)
         if isinstance(err, ConnectionRefusedError):
-            return MailboxError(f"{host}:{port} refused the connection. Check imap.host and imap.port.")
+            return MailboxError(key="imap_refused", host=host, port=port)
         if isinstance(err, TimeoutError | socket.timeout):
             return MailboxError(
-                f"{host}:{port} did not answer within {self.settings.timeout:.0f} s. Try again later; "
-                "nothing was concluded from this incomplete scan.",
-                transient=False,
+                key="imap_timeout", host=host, port=port, seconds=f"{self.settings.timeout:.0f}", transient=False
             )
         if isinstance(err, ssl.SSLError):
-            return MailboxError(f"TLS with {host}:{port} failed ({err.reason or err}). Check imap.port and imap.tls.")
+            return MailboxError(key="imap_tls", host=host, port=port, why=err.reason or err)
         if isinstance(err, OSError | imaplib.IMAP4.abort):
             detail = err.strerror if isinstance(err, OSError) and err.strerror else _server_text(err)
-            return MailboxError(
-                f"The connection to {host}:{port} broke off ({detail[:160]}). Try again later; "
-                "nothing was concluded from this incomplete scan."
-            )
-        return MailboxError(
-            f"{host} answered in a way we do not understand ({type(err).__name__}: {_server_text(err)[:160]}). "
-            "Try again later; nothing was concluded from this incomplete scan."
-        )
+            return MailboxError(key="imap_broke_off", host=host, port=port, why=detail[:160])
+        what = f"{type(err).__name__}: {_server_text(err)[:160]}"
+        return MailboxError(key="imap_not_understood", host=host, why=what)

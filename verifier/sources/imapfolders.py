@@ -118,9 +118,7 @@ def choose(selectable: dict[str, tuple[bytes, ...]], configured: list[str]) -> l
     if configured:
         unknown = [name for name in configured if name not in selectable]
         if unknown:
-            raise ConfigError(
-                f"imap.folders: {', '.join(unknown)} not on the server. It has: {', '.join(sorted(selectable))}"
-            )
+            raise ConfigError(key="unknown_folders", names=", ".join(unknown), known=", ".join(sorted(selectable)))
         return [Folder(name, "configured") for name in configured]
     chosen = [Folder(name, "inbox") for name in selectable if name.upper() == "INBOX"]
     for name, flags in selectable.items():

@@ -15,11 +15,7 @@ from verifier.model import MAX_MAIL_BYTES
 
 class LiteralTooLarge(MailboxError):
     def __init__(self, host: str, size: int) -> None:
-        super().__init__(
-            f"{host} announced an answer of {size // 2**20} MB, more than any mail may be "
-            f"({MAX_MAIL_BYTES // 2**20} MB); it was not read. Try again later; nothing was concluded from this "
-            "incomplete scan. If it happens again, tell your mail provider."
-        )
+        super().__init__(key="imap_too_large", host=host, size=size // 2**20, most=MAX_MAIL_BYTES // 2**20)
 
 
 class _CappedReads:

@@ -90,10 +90,7 @@ class LocalSource:
         """A mailbox in which not one mail could be read is an error, never an empty mailbox (that would read as
         "missing"); an empty but readable one is fine."""
         if self.stats.skipped and self.read == 0:
-            raise SourceError(
-                f"{self.description}: no mail in it could be read ({self.stats.skipped[0]}). "
-                "Check the path and the format (maildir:PATH, mbox:PATH, or .eml files)."
-            )
+            raise SourceError(key="nothing_readable", source=self.description, why=self.stats.skipped[0])
 
     # Local mailboxes are read whole every time: nothing to resume, and whatever this run did not see is gone.
     def resume(self, state: dict | None) -> None:
@@ -129,7 +126,7 @@ class MaildirSource(LocalSource):
         try:
             children = sorted(self.path.iterdir())
         except OSError as err:
-            raise SourceError(f"{self.path}: cannot list the Maildir ({err.strerror}).") from None
+            raise SourceError(key="cannot_list_maildir", path=self.path, why=err.strerror) from None
         for child in children:
             if child.name.startswith(".") and child.is_dir() and (child / "cur").is_dir():
                 folders.append((child.name[1:].replace(".", "/"), child))
@@ -167,14 +164,11 @@ class EmlSource(LocalSource):
         try:
             everything = [f for f in self.path.rglob("*") if f.is_file() and not f.name.startswith(".")]
         except OSError as err:
-            raise SourceError(f"{self.path}: cannot list the folder ({err.strerror}).") from None
+            raise SourceError(key="cannot_list_folder", path=self.path, why=err.strerror) from None
         mails = sorted(f for f in everything if f.suffix.lower() in MAIL_SUFFIXES)
         if everything and not mails:
             # files, but not one mail among them (a Downloads folder, a PDF export): a wrong path, not an empty mailbox
-            raise SourceError(
-                f"{self.path} holds no .eml or .msg file. Give --mailbox maildir:PATH, mbox:PATH or a folder of "
-                ".eml files."
-            )
+            raise SourceError(key="no_mail_files", path=self.path)
         return mails
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:
@@ -205,7 +199,7 @@ class MboxSource(LocalSource):
             with path.open("rb") as file:
                 start = file.read(4096).lstrip(b"\r\n")
         except OSError as err:
-            raise SourceError(f"{path}: cannot read ({err.strerror}).") from None
+            raise SourceError(key="mbox_unreadable", path=path, why=err.strerror) from None
         if start and not start.startswith(b"From "):
             # an mbox reader finds no message in a PDF and would report an empty mailbox: "missing", on a fault
             raise SourceError(key="not_mbox", path=path)

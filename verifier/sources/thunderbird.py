@@ -86,10 +86,7 @@ def default_profile(roots: list[Path] | None = None) -> Path:
     if found:
         return max(found, key=_last_used)
     where = ", ".join(str(root) for root in looked)
-    raise SourceError(
-        f"No Thunderbird profile found (looked in {where}). Give --mailbox thunderbird:PATH with the profile folder "
-        "(Thunderbird: Help > Troubleshooting Information > Profile Folder)."
-    )
+    raise SourceError(key="no_thunderbird", where=where)
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ def _walk(directory: Path, prefix: str, account: str, imap: bool) -> Iterator[Tb
 class ThunderbirdSource(LocalSource):
     def __init__(self, profile: Path) -> None:
         if not profile.is_dir() or not any((profile / top).is_dir() for top in ACCOUNT_DIRS):
-            raise SourceError(f"{profile} is not a Thunderbird profile (it has no ImapMail/ or Mail/ folder).")
+            raise SourceError(key="not_thunderbird", path=profile)
         super().__init__(f"thunderbird:{profile}", profile)  # `watch` looks at the whole profile folder
         self.profile = profile
 
@@ -180,11 +177,7 @@ class ThunderbirdSource(LocalSource):
                     folders = [TbFolder(f.label, f.path, f.maildir, f.headers_only, partial=True) for f in folders]
                 found += folders
         if found and all(folder.headers_only for folder in found):
-            raise SourceError(
-                f"{self.profile}: Thunderbird keeps no mail on this computer, only headers, so there is nothing to "
-                "check here. Check the mailbox itself (IMAP), or switch on “Keep messages for this account on this "
-                "computer” in Thunderbird's account settings (Synchronization & Storage)."
-            )
+            raise SourceError(key="thunderbird_headers_only", path=self.profile)
         return found
 
     def messages(self, criteria: Criteria) -> Iterator[RawMail]:

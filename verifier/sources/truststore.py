@@ -80,7 +80,7 @@ class TrustStore:
             try:
                 context.load_verify_locations(cafile=self.ca_file)
             except (OSError, ssl.SSLError) as err:
-                raise ConfigError(f"imap.ca_file {self.ca_file!r} is not a readable CA bundle ({err}).") from None
+                raise ConfigError(key="ca_file_unreadable", path=self.ca_file, why=err) from None
         return context
 
     def fall_back(self, err: BaseException) -> bool:

@@ -35,7 +35,4 @@ def http_client() -> object | None:
 
 
 def login_needed(username: str, what: str) -> AuthError:
-    return AuthError(
-        f"No valid {what} sign-in is stored for {username} (or it has expired): run `verify-objection login` "
-        "once in a terminal, then run this again."
-    )
+    return AuthError(key="oauth_login_needed", what=what, user=username)

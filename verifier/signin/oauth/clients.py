@@ -42,23 +42,15 @@ def microsoft_client(settings: ImapSettings) -> OAuthClient:
     """The client for imap.oauth2_client or imap.oauth2_client_id; a ConfigError naming the key otherwise."""
     name, own = settings.oauth2_client, settings.oauth2_client_id
     if name and own:
-        raise ConfigError(
-            "Set either imap.oauth2_client (a public client such as \"thunderbird\") or imap.oauth2_client_id "
-            "(your own app registration), not both."
-        )
+        raise ConfigError(key="oauth_client_twice")
     if name:
         known = named_clients()
         if name.lower() not in known:
-            raise ConfigError(f"imap.oauth2_client {name!r} is not known; known: {', '.join(sorted(known))}.")
+            known_names = ", ".join(sorted(known))
+            raise ConfigError(key="unknown_oauth_client", option="imap.oauth2_client", name=name, known=known_names)
         return known[name.lower()]
     if not own:
-        raise ConfigError(
-            'Outlook.com needs a sign-in client: set imap.oauth2_client = "thunderbird" (no registration needed) or '
-            "imap.oauth2_client_id to your own app registration, or run `verify-objection init` again."
-        )
+        raise ConfigError(key="oauth_no_client")
     if not is_guid(own):
-        raise ConfigError(
-            f"imap.oauth2_client_id {own!r} is not an application (client) ID: it looks like "
-            "00000000-0000-0000-0000-000000000000 (Entra → App registrations → Overview)."
-        )
+        raise ConfigError(key="oauth_client_id", value=own)
     return OAuthClient("own", "your app registration", own.strip(), OWN_REDIRECT, OWN_FLOWS)

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 from verifier.config import ImapSettings
 from verifier.errors import AuthError, ConfigError, MailboxError
+from verifier.i18n import active
 from verifier.signin import oauth
 from verifier.signin.oauth import announce, data_dir, login_needed, read_private, write_private
 from verifier.signin.secrets import remember_secret
@@ -38,10 +39,7 @@ class GoogleTokens:
         store_path: Path | None = None,
     ) -> None:
         if not settings.oauth2_client_id or settings.oauth2_client_secret is None:
-            raise ConfigError(
-                'imap.auth = "oauth2-google" needs imap.oauth2_client_id and imap.oauth2_client_secret from your own '
-                "Google Cloud OAuth client (type Desktop app). The simple path for Gmail is an app password."
-            )
+            raise ConfigError(key="google_no_client")
         self.username = settings.username or ""
         self.interactive = interactive
         self.tell = tell
@@ -97,17 +95,15 @@ class GoogleTokens:
                 prompt="consent",
                 login_hint=self.username,
             )
-            self.tell(
-                f"Open this address in a browser on this computer and allow access for {self.username}:\n"
-                f"{flow['auth_uri']}\n(Waiting up to {BROWSER_WAIT / 60:.0f} minutes.)"
-            )
+            minutes = f"{BROWSER_WAIT / 60:.0f}"
+            self.tell(active()("signin.google_open", user=self.username, url=flow["auth_uri"], minutes=minutes))
             answer = receiver.wait(BROWSER_WAIT)
         if answer is None:
-            raise AuthError("Google sign-in: no answer from the browser in time. Run `verify-objection login` again.")
+            raise AuthError(key="google_no_answer")
         result = client.obtain_token_by_auth_code_flow(flow, answer)
         if "access_token" not in result:
             said = str(result.get("error_description") or result.get("error") or "no reason given")
-            raise AuthError(f"Google sign-in failed: {said.splitlines()[0][:200]}.")
+            raise AuthError(key="google_failed", why=said.splitlines()[0][:200] if said.strip() else "?")
         if result.get("refresh_token"):
             self._remember_refresh_token(result["refresh_token"])
         return remember_secret(result["access_token"])
@@ -119,11 +115,9 @@ def _guarded(action: Callable[[], str]) -> str:
     except (AuthError, ConfigError, MailboxError):
         raise
     except ValueError as err:  # oauth2cli: state mismatch or an error in the redirect
-        raise AuthError(f"Google sign-in failed ({str(err).splitlines()[0][:160]}).") from None
+        raise AuthError(key="google_failed", why=(str(err).splitlines() or ["?"])[0][:160]) from None
     except OSError as err:
-        raise MailboxError(
-            f"Cannot reach Google's sign-in service ({type(err).__name__}). Check the network and try again."
-        ) from None
+        raise MailboxError(key="oauth_unreachable", who="Google", why=type(err).__name__) from None
 
 
 class _Receiver:
@@ -137,7 +131,7 @@ class _Receiver:
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 if "code" in query or "error" in query:
                     received.append(query)
-                body = b"verify-objection: you can close this tab and return to the terminal.\n"
+                body = f"verify-objection: {active()('signin.browser_done')}\n".encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

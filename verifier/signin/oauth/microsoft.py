@@ -27,10 +27,7 @@ def authority_url(value: str) -> str:
     if value.startswith("https://"):
         return value
     if not value or "/" in value or ":" in value:
-        raise ConfigError(
-            f"imap.oauth2_authority {value!r}: use consumers, organizations, common, a tenant ID or domain, "
-            "or an https:// URL."
-        )
+        raise ConfigError(key="oauth_authority", value=value)
     return LOGIN_HOST + value
 
 
@@ -96,18 +93,13 @@ class MicrosoftTokens:
         except (AuthError, ConfigError, MailboxError):
             raise
         except MsalError as err:
-            raise MailboxError(
-                f"Microsoft's sign-in service answered with an error ({str(err).splitlines()[0][:160]}). "
-                "Try again later."
-            ) from None
+            raise MailboxError(key="oauth_service_error", who="Microsoft", why=_first_line(err)) from None
         except ValueError as err:  # MSAL: unknown tenant or authority
-            raise ConfigError(f"imap.oauth2_authority {self.authority!r} was not accepted ({err}).") from None
+            raise ConfigError(key="oauth_authority_refused", value=self.authority, why=_first_line(err)) from None
         except RuntimeError as err:  # MSAL: the ID token's nonce is not ours (a replayed answer)
-            raise AuthError(f"Microsoft's answer did not belong to this sign-in ({str(err)[:80]}).") from None
+            raise AuthError(key="oauth_foreign_answer", why=str(err)[:80]) from None
         except OSError as err:  # requests' exceptions are OSErrors
-            raise MailboxError(
-                f"Cannot reach Microsoft's sign-in service ({type(err).__name__}). Check the network and try again."
-            ) from None
+            raise MailboxError(key="oauth_unreachable", who="Microsoft", why=type(err).__name__) from None
         self._save()
         return result
 
@@ -132,11 +124,12 @@ class MicrosoftTokens:
             # Microsoft accepts a token for another account at AUTHENTICATE and only fails later: stop here.
             for account in app.get_accounts(username=signed_in):
                 app.remove_account(account)
-            raise AuthError(
-                f"You signed in as {signed_in}, but imap.username is {self.username}. Run `verify-objection login` "
-                "again and sign in with the mailbox's own account."
-            )
+            raise AuthError(key="oauth_other_account", signed_in=signed_in, user=self.username)
         return result
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0][:160]
 
 
 def _signed_in_as(result: dict) -> str:

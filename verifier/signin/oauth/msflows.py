@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-from verifier.errors import AuthError
+from verifier.errors import AuthError, Worded
 from verifier.i18n import Texts
 from verifier.signin.oauth.clients import OAuthClient
 from verifier.signin.oauth.landing import parse_landing
@@ -36,13 +36,13 @@ def said(answer: dict) -> str:
     return "".join(c for c in line if c.isprintable())[:200]
 
 
-def _failed(answer: dict, t: Texts) -> Exception:
+def _failed(answer: dict) -> Exception:
     error = str(answer.get("error") or "")
     if error in REFUSED or "AADSTS7000112" in said(answer) or "AADSTS700016" in said(answer):
         return FlowRefused(said(answer))
     if error in DECLINED:
-        return AuthError(t("signin.declined", reason=said(answer)))
-    return AuthError(t("signin.failed", reason=said(answer)))
+        return AuthError(key="signin.declined", reason=said(answer))
+    return AuthError(key="signin.failed", reason=said(answer))
 
 
 def code_flow(app, client: OAuthClient, username: str, t: Texts, tell: Callable[[str], None],
@@ -56,13 +56,13 @@ def code_flow(app, client: OAuthClient, username: str, t: Texts, tell: Callable[
     answer = _landing(client.redirect_uri, t, tell, paste)
     if answer.get("state") != flow["state"] and (answer.get("state") or "code" in answer):
         # Not the answer to this sign-in: a stale tab, or an address someone else sent. Never redeemed.
-        raise AuthError(t("signin.state_mismatch"))
+        raise AuthError(key="signin.state_mismatch")
     if "code" not in answer:
-        raise _failed(answer, t)
+        raise _failed(answer)
     remember_secret(answer["code"])
     result = app.acquire_token_by_auth_code_flow(flow, answer, scopes=SCOPES)
     if "access_token" not in result:
-        raise _failed(result, t)
+        raise _failed(result)
     return result
 
 
@@ -76,7 +76,7 @@ def _landing(redirect_uri: str, t: Texts, tell: Callable[[str], None],
         if answer is not None:
             return answer
         tell(t("signin.code_not_landing", redirect=redirect_uri))
-    raise AuthError(t("signin.code_no_answer"))
+    raise AuthError(key="signin.code_no_answer")
 
 
 def device_flow(app, t: Texts, tell: Callable[[str], None]) -> dict:
@@ -86,7 +86,7 @@ def device_flow(app, t: Texts, tell: Callable[[str], None]) -> dict:
     tell(t("signin.device", message=flow["message"]))
     result = app.acquire_token_by_device_flow(flow)
     if "access_token" not in result:
-        raise _failed(result, t)
+        raise _failed(result)
     return result
 
 
@@ -103,5 +103,14 @@ def interactive_sign_in(app, client: OAuthClient, username: str, t: Texts, tell:
             refusals.append(f"{flow}: {refused}")
             if position + 1 < len(client.flows):
                 tell(t(f"signin.fallback_{client.flows[position + 1]}", reason=str(refused)))
-    advice = t("signin.refused_public" if client.key != "own" else "signin.refused_own", label=client.label)
-    raise AuthError(t("signin.refused_all", reasons="; ".join(refusals), advice=advice))
+    raise AuthError(key="signin.refused_all", reasons="; ".join(refusals), advice=Worded(_advice(client)))
+
+
+def _advice(client: OAuthClient) -> Callable[[str], str]:
+    def say(lang: str) -> str:
+        t = Texts(lang)
+        if client.key == "own":  # its label is the English words "your app registration": said in the user's language
+            return t("signin.refused_own", label=t("signin.own_app"))
+        return t("signin.refused_public", label=client.label)
+
+    return say
