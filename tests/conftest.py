@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dovecot_server import DovecotServer, dovecot_binary
@@ -13,7 +14,21 @@ from hypothesis import settings
 # time (failures found while developing are kept as explicit @example cases instead).
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev", database=None)
+# The quick loop while editing (`-m "not slow"`, never on CI) draws a quarter of the examples; see examples() below.
+settings.register_profile("quick", database=None, max_examples=25)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before the test modules are imported, so their @settings see the profile."""
+    if os.environ.get("CI") != "true" and config.option.markexpr.strip() == "not slow":
+        settings.load_profile("quick")
+
+
+def examples(full: int) -> int:
+    """The example count for a property test that sets its own: ``full`` on CI and in every full run, a quarter (at
+    least 10) in the quick subset, as the quick profile does for the default of 100."""
+    return max(10, full // 4) if settings.get_current_profile_name() == "quick" else full
 
 
 def require_dovecot() -> None:
@@ -31,6 +46,19 @@ def dovecot() -> Iterator[DovecotServer]:
     require_dovecot()
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def dovecot_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick subset promises no real server. Only the `dovecot` fixture is marked by name below; a test that
+    starts its own Dovecot (another config, two servers) fails here until it says @pytest.mark.slow itself."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(self: DovecotServer) -> None:
+        pytest.fail(f"{request.node.nodeid} starts a real Dovecot: mark it @pytest.mark.slow", pytrace=False)
+
+    monkeypatch.setattr(DovecotServer, "start", refuse)
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +126,23 @@ def offline_dkim_keys() -> Iterator[object]:
     previous = dkimcheck.set_key_lookup(keys)
     yield keys
     dkimcheck.set_key_lookup(previous)
+
+
+@pytest.fixture(scope="session")
+def demo_proofs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo's proof as the tests read it ("de.pdf", "en.md", "en.json", ...), made once per run: a PDF takes
+    about half a second to render and three test modules read the same ones. Read-only: copy one to change it."""
+    from helpers import run
+
+    folder = tmp_path_factory.mktemp("demo-proofs")
+    proofs = {}
+    for lang, suffix in (("de", "md"), ("de", "pdf"), ("en", "md"), ("en", "pdf"), ("en", "json")):
+        path = folder / f"beleg-{lang}.{suffix}"
+        result = run("check", "--demo", "--lang", lang, "--report", str(path))
+        assert result.exit_code == 1, result.stderr
+        path.chmod(0o444)
+        proofs[f"{lang}.{suffix}"] = path
+    return proofs
 
 
 @pytest.fixture

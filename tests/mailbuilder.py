@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -78,6 +79,13 @@ SIGNED = (b"from", b"to", b"subject", b"date", b"message-id")
 def sign(raw: bytes, domain: str = "mail.instagram.com", *, headers=SIGNED, length: bool = False) -> bytes:
     """A real DKIM signature with the fixtures' test key (published offline by conftest), prepended as a signer
     would: verified by the tool's own check. ``length`` adds l= (the signed body length)."""
+    return _signed(raw, domain, tuple(headers), length)
+
+
+@functools.lru_cache(maxsize=256)
+def _signed(raw: bytes, domain: str, headers: tuple[bytes, ...], length: bool) -> bytes:
+    # dkimpy signs in pure Python (~12 ms a signature) and property tests sign the same few mails per example; the
+    # same mail signed again differs only in t=, which no test reads, and bytes are immutable.
     import dkim
     from dkimkeys import TEST_KEY, TEST_SELECTOR
 

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from dovecot_server import DovecotServer
 from helpers import PASSWORD_ENV, imap_config, run, run_json, statuses, write_config
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, mail
@@ -161,6 +162,7 @@ for n in range(100000):
 """
 
 
+@pytest.mark.slow  # a second Python process, killed mid-write
 def test_sigkill_during_writes_leaves_a_readable_archive(tmp_path: Path):
     path = tmp_path / "evidence.sqlite"
     script = WRITER.format(root=str(ROOT), tests=str(ROOT / "tests"))

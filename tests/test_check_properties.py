@@ -11,6 +11,7 @@ import mailbox
 import tempfile
 from pathlib import Path
 
+from conftest import examples
 from helpers import run, write_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,8 @@ CORPUS = {
 }
 NAMES = sorted(CORPUS)
 FIXED = settings(
-    derandomize=True, max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    derandomize=True, max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    database=None,
 )
 NASTY = [
     b'charset="idna"', b'charset="punycode"', b'charset="undefined"', b"charset=utf\x008", b"=?\xe4?q?x?=",

@@ -123,6 +123,7 @@ def test_help_lists_every_command_in_the_readme():
         assert f"verify-objection {name}" in readme, f"README does not mention `verify-objection {name}`"
 
 
+@pytest.mark.slow  # a second Python process
 def test_python_dash_m_works():
     done = subprocess.run([sys.executable, "-m", "verifier", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "check" in done.stdout

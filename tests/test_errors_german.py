@@ -53,6 +53,7 @@ def test_a_server_that_never_answers_is_a_timeout_in_german(tmp_path: Path, sile
     assert f"127.0.0.1:{silent_port} hat nicht innerhalb von 1 s geantwortet. Versuch es später noch einmal" in line
 
 
+@pytest.mark.slow  # starts its own Dovecot (a certificate for another name)
 def test_a_certificate_for_another_host_in_german(tmp_path: Path):
     require_dovecot()
     with DovecotServer(wrong_cert=True) as server:

@@ -5,6 +5,7 @@ signature that still verifies."""
 
 from __future__ import annotations
 
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mailbuilder import DE_CONFIRMATION, EN_CONFIRMATION, NOTIFICATION, mail, on_top, sign
@@ -67,7 +68,7 @@ def forgeries(draw: st.DrawFn) -> bytes:
     return _provider_stamp(raw, to)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(forgeries())
 def test_no_forgery_of_a_genuine_notification_is_a_verified_confirmation(raw: bytes):
     found = classify(parse_mail(raw))

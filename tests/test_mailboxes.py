@@ -52,6 +52,7 @@ def _by_name(document: dict) -> dict[str, dict]:
     return {group["name"]: group for group in document["groups"]}
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_one_check_reads_both_and_says_where_each_mail_came_from(two, tmp_path: Path):
     outlook, gmx = two
     config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
@@ -67,6 +68,7 @@ def test_one_check_reads_both_and_says_where_each_mail_came_from(two, tmp_path: 
     assert "GMX: Junk" in plain.stdout and "Outlook: INBOX" in plain.stdout
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_both_mailboxes_are_read_only(two, tmp_path: Path, sent):
     outlook, gmx = two
     before = (outlook.flags("INBOX"), gmx.flags("Junk"))
@@ -80,6 +82,7 @@ def test_both_mailboxes_are_read_only(two, tmp_path: Path, sent):
     assert (outlook.flags("INBOX"), gmx.flags("Junk")) == before  # not even \Seen
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_a_mailbox_that_is_down_is_its_error_and_never_makes_a_group_missing(two, tmp_path: Path):
     outlook, gmx = two
     gmx.stop()
@@ -109,6 +112,7 @@ def test_a_mailbox_that_is_down_is_its_error_and_never_makes_a_group_missing(two
     assert run("--config", str(config), "check", "--report", str(pdf)).exit_code == 4 and pdf.stat().st_size > 0
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_every_mailbox_keeps_its_own_resume_point(two, tmp_path: Path, private_archive: Path):
     outlook, gmx = two
     config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
@@ -136,6 +140,7 @@ def test_every_mailbox_keeps_its_own_resume_point(two, tmp_path: Path, private_a
     assert gmx_evidence and not any(e["archived"] for e in gmx_evidence)  # down is not "no longer in the mailbox"
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_proof_json_names_the_mailbox_of_every_evidence_record(two, tmp_path: Path):
     outlook, gmx = two
     config = _config(tmp_path, _imap("Outlook", outlook), _imap("GMX", gmx))
@@ -146,6 +151,7 @@ def test_proof_json_names_the_mailbox_of_every_evidence_record(two, tmp_path: Pa
     assert all(r["source"].startswith(r["mailbox"] + ": ") for r in records)
 
 
+@pytest.mark.slow  # a real Dovecot
 def test_imap_section_and_a_local_mailbox_together(tmp_path: Path):
     require_dovecot()
     box = mailbox.Maildir(tmp_path / "Maildir")
@@ -182,6 +188,7 @@ def test_a_wrong_mailboxes_table_is_one_line_and_exit_2(tmp_path: Path, table: s
     assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_login_signs_in_to_the_named_mailbox(two, tmp_path: Path):
     outlook, gmx = two
     bad = "password_command = \"printf '%s' not-the-password-7f3a\""
@@ -227,7 +234,7 @@ def test_watch_waits_on_every_mailbox(two, tmp_path: Path):
     assert "“GMX: INBOX”" in stdout and "Verein: missing → confirmed" in stdout
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # subprocesses, two real Dovecots
 def test_watch_with_a_mailbox_down_ends_with_its_error(two, tmp_path: Path):
     from test_watch import finish, start_watch
 
@@ -240,6 +247,7 @@ def test_watch_with_a_mailbox_down_ends_with_its_error(two, tmp_path: Path):
     assert "mailbox 'GMX'" in stderr and "No confirmation by" not in stdout  # not "nothing came": GMX was down
 
 
+@pytest.mark.slow  # two real Dovecots
 def test_a_repeat_run_over_several_mailboxes_examines_no_folder_nor_asks_for_archived_mails(two, tmp_path, sent):
     """Each mailbox's repeat run is LOGIN + one LIST-STATUS: the archived confirmations are known to be there."""
     outlook, gmx = two

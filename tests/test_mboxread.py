@@ -6,6 +6,7 @@ import mailbox
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,7 @@ PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(parts=st.lists(PIECES, max_size=40), chunk=st.integers(min_value=1, max_value=9))
 def test_same_messages_as_the_stdlib(tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], chunk: int):
     path = tmp_path_factory.mktemp("mbox") / "box"
@@ -55,7 +56,7 @@ def test_only_what_the_file_held_when_opened_is_read(tmp_path: Path):
     assert first == (1, b"one\n") and list(reader) == [(2, b"three\n")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     name=st.sampled_from(["Instagram", "Tante Erna", "=?utf-8?q?Instagr=61m?=", "FACEBOOK", "Meta", "Ïnstagram"]),
     domain=st.sampled_from(["mail.instagram.com", "web.de", "FacebookMail.com", "example.org"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,7 @@ from verifier.recognise.trust import meta_domain_of
 
 MAILS = Path(__file__).resolve().parent.parent / "fixtures" / "mails"
 CORPUS = [path.read_bytes() for path in sorted(MAILS.glob("*.eml"))]
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_invariants(raw: bytes) -> None:

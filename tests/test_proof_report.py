@@ -27,12 +27,9 @@ def _need(tool: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    directory = tmp_path_factory.mktemp("pdf")
-    pdf, document = directory / "proof.pdf", directory / "proof.json"
-    assert run("check", "--demo", "--report", str(pdf)).exit_code == 1
-    assert run("check", "--demo", "--report", str(document)).exit_code == 1
-    return pdf, json.loads(document.read_text(encoding="utf-8"))
+def demo_pdf(demo_proofs: dict[str, Path]) -> tuple[Path, dict]:
+    """The demo's English PDF proof and its JSON twin (conftest makes them once per run)."""
+    return demo_proofs["en.pdf"], json.loads(demo_proofs["en.json"].read_text(encoding="utf-8"))
 
 
 def test_embedded_originals_extract_byte_identical(demo_pdf):
@@ -52,8 +49,8 @@ def test_embedded_originals_extract_byte_identical(demo_pdf):
     assert [r["sha256"] for r in embedded["evidence_records"]] == [r["sha256"] for r in records]
     text = _pdf_text(pdf)
     assert all(r["sha256"] in text for r in records)  # the hashes the report prints are the attachments' hashes
-    sidecar = pdf.with_name("proof.pdf.sha256").read_text().split()
-    assert sidecar == [hashlib.sha256(pdf.read_bytes()).hexdigest(), "proof.pdf"]
+    sidecar = pdf.with_name(pdf.name + ".sha256").read_text().split()
+    assert sidecar == [hashlib.sha256(pdf.read_bytes()).hexdigest(), pdf.name]
 
 
 def test_pdf_declares_pdf_a_3b_and_marks_the_originals_as_source(demo_pdf):

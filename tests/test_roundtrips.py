@@ -214,6 +214,7 @@ class PlainDovecot(DovecotServer):
             config.write(f"imap_capability = {self.CAPABILITIES}\n")
 
 
+@pytest.mark.slow  # starts its own Dovecot (other capabilities / folder names)
 def test_without_list_status_and_searchres_the_fallbacks_give_the_same_verdict(tmp_path: Path, sent):
     from conftest import require_dovecot
 
@@ -235,6 +236,7 @@ def test_without_list_status_and_searchres_the_fallbacks_give_the_same_verdict(t
         assert again == code and statuses(second) == statuses(first)
 
 
+@pytest.mark.slow  # starts its own Dovecot (other capabilities / folder names)
 def test_a_non_ascii_junk_folder_is_listed_examined_and_remembered(tmp_path: Path, sent):
     """Folder names travel in modified UTF-7 (RFC 3501 §5.1.3): LIST-STATUS, EXAMINE and the run's memory agree."""
     from conftest import require_dovecot
