@@ -63,3 +63,17 @@ def run_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
 
 def statuses(document: dict) -> dict[str, str]:
     return {group["name"]: group["status"] for group in document["groups"]}
+
+
+def offline_microsoft_config(directory: Path) -> Path:
+    """A Microsoft sign-in whose service is "offline" without leaving this machine: the authority is a loopback port
+    nobody listens on. (The caller points XDG_DATA_HOME at a temporary folder: no token cache of the user's.)"""
+    import socket
+
+    from dovecot_server import DEFAULT_USER
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    return write_config(directory, {"username": DEFAULT_USER, "oauth2_client": "thunderbird",
+                                    "oauth2_authority": f"https://127.0.0.1:{closed}/consumers"})  # fmt: skip

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import require_dovecot
-from dovecot_server import DEFAULT_USER, DovecotServer
-from helpers import GROUPS_TOML, PASSWORD_ENV, imap_config, run, write_config
+from dovecot_server import DovecotServer
+from helpers import GROUPS_TOML, PASSWORD_ENV, imap_config, offline_microsoft_config, run, write_config
 from language_check import language_leaks
 
 GERMAN = {"LANG": "de_DE.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
@@ -119,13 +119,8 @@ def test_an_archive_another_user_could_swap_is_refused_in_german(tmp_path: Path)
 
 
 def test_the_sign_in_service_unreachable_in_german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    with socket.socket() as probe:  # a loopback port nobody listens on: "offline", without leaving this machine
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    config = write_config(tmp_path, {"username": DEFAULT_USER, "oauth2_client": "thunderbird",
-                                     "oauth2_authority": f"https://127.0.0.1:{closed}/consumers"})  # fmt: skip
-    unreachable = german("--config", str(config), "login")
+    unreachable = german("--config", str(offline_microsoft_config(tmp_path)), "login")
     assert unreachable.exit_code == 4
     line = one_german_line(unreachable, allowed="ConnectionError")
     assert "Der Anmeldedienst von Microsoft ist nicht erreichbar" in line and "Internetverbindung" in line

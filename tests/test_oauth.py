@@ -15,7 +15,7 @@ import pytest
 from conftest import require_dovecot
 from dovecot_server import DEFAULT_USER, DovecotServer
 from fake_oauth import GOOGLE_TOKEN, FakeIdentityProvider, IntrospectionServer, browser_for
-from helpers import imap_config, run, run_json, statuses, write_config
+from helpers import imap_config, offline_microsoft_config, run, run_json, statuses, write_config
 from language_check import language_leaks
 from mailbuilder import DE_CONFIRMATION, mail
 
@@ -339,14 +339,7 @@ def test_init_for_outlook_choice_a_signs_in_by_pasted_address_and_cron_runs(serv
 
 
 def test_login_with_the_sign_in_service_unreachable_is_one_line(tmp_path, monkeypatch):
-    import socket
-
-    with socket.socket() as probe:  # a loopback port nobody listens on: "offline", without leaving this machine
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    config = write_config(tmp_path, {"username": DEFAULT_USER, "oauth2_client": "thunderbird",
-                                     "oauth2_authority": f"https://127.0.0.1:{closed}/consumers"})  # fmt: skip
-    result = run("--config", str(config), "login")
+    result = run("--config", str(offline_microsoft_config(tmp_path)), "login")
     assert result.exit_code == 4 and "Cannot reach Microsoft's sign-in service" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Retrying" not in result.stderr
