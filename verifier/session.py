@@ -50,19 +50,21 @@ class Session:
         one source, or None for several [[mailboxes]]: each then opens to its started source, or fails with what
         starting it met, as that mailbox's own error when its turn comes."""
         if not self.mailboxes:
-            source = self.open_source()
-            cleanup.callback(source.close)
-            source.connect_ahead()
-            return source
+            return _opened_ahead(self.open_source, cleanup)
         self.mailboxes = [_started(box, cleanup) for box in self.mailboxes]
         return None
 
 
+def _opened_ahead(open_source: Callable[[], MailSource], cleanup: ExitStack) -> MailSource:
+    source = open_source()
+    cleanup.callback(source.close)  # registered before the login starts: whatever follows fails, it is closed
+    source.connect_ahead()
+    return source
+
+
 def _started(box: Mailbox, cleanup: ExitStack) -> Mailbox:
     try:
-        source = box.open()
-        cleanup.callback(source.close)
-        source.connect_ahead()
+        source = _opened_ahead(box.open, cleanup)
     except (VerifierError, OSError) as err:
         failure = err
 
